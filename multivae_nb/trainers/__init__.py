@@ -5,6 +5,6 @@
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/29_trainers.ipynb #9c6a461e
+# %% ../../nbs/29_trainers.ipynb #7df215be
 from .base import BaseTrainer, BaseTrainerConfig, TrainingError
-from .base.callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
+from .base.callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback, PrintMetrics
