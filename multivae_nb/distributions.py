@@ -18,6 +18,11 @@ __all__ = ['LIKELIHOODS', 'Likelihood', 'NormalLikelihood', 'LaplaceLikelihood',
 def _sum_event(t: torch.Tensor, event_ndim: int) -> torch.Tensor:
     return t.sum(dim=tuple(range(-event_ndim, 0))) if event_ndim > 0 else t
 
+def _positive(scale):
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not scale > 0 or not math.isfinite(scale):
+        raise ConfigError(f"The scale of a normal/laplace likelihood must be a finite number > 0; got {scale!r}.")
+    return float(scale)
+
 class Likelihood:
     "Base class: `log_prob(params, x)` summed over the event dims of `x` (shape (B, *event))."
     name = None
@@ -33,7 +38,7 @@ class Likelihood:
 class NormalLikelihood(Likelihood):
     "Gaussian with the decoder output as mean and a fixed scale."
     name = 'normal'
-    def __init__(self, scale: float = 1.0): self.scale = float(scale)
+    def __init__(self, scale: float = 1.0): self.scale = _positive(scale)
     def elementwise(self, mu, x):
         return -0.5 * math.log(2 * math.pi * self.scale ** 2) - (x - mu) ** 2 / (2 * self.scale ** 2)
     def sample(self, mu): return mu + self.scale * torch.randn_like(mu)
@@ -42,7 +47,7 @@ class NormalLikelihood(Likelihood):
 class LaplaceLikelihood(Likelihood):
     "Laplace with the decoder output as location and a fixed scale."
     name = 'laplace'
-    def __init__(self, scale: float = 1.0): self.scale = float(scale)
+    def __init__(self, scale: float = 1.0): self.scale = _positive(scale)
     def elementwise(self, loc, x): return -math.log(2 * self.scale) - (x - loc).abs() / self.scale
     def sample(self, loc): return torch.distributions.Laplace(loc, self.scale).sample()
     def to_dict(self): return {'name': self.name, 'scale': self.scale}
@@ -109,6 +114,7 @@ def product_of_experts(mus: torch.Tensor, logvars: torch.Tensor, masks: torch.Te
         if not prior_expert and not bool(masks.any(0).all()):
             raise ConfigError("A sample has no observed expert and there is no prior expert: its product of experts is undefined. "
                               "Use prior_expert=True or drop samples with no observed modality.")
+        mus = mus.masked_fill(~masks.unsqueeze(-1), 0.)   # a NaN from a missing expert must not leak through 0 * NaN
     if prior_expert: neg = torch.cat([neg, torch.zeros_like(neg[:1])], 0)  # prior: mu=0, logvar=0
     logvar = -torch.logsumexp(neg, 0)
     w = torch.exp(logvar.unsqueeze(0) + neg[:mus.shape[0]])  # sigma^2 / sigma_m^2, 0 where masked

@@ -5,5 +5,5 @@
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/59_datasets.ipynb #c29804f7
+# %% ../../nbs/59_datasets.ipynb #003b6bbf
 from .mnist import MnistLabels, DigitsLabels, load_mnist, download_mnist

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/19_models.ipynb #95167733
+# %% ../../nbs/19_models.ipynb #bb649311
 from .base import BaseMultiVAE, BaseMultiVAEConfig, AutoModel
 from .jmvae import JMVAE, JMVAEConfig
 from .mvae import MVAE, MVAEConfig

@@ -17,8 +17,8 @@ from ..nn import default_encoders, default_decoders, build_architecture, Configu
 import multivae_nb
 
 # %% auto #0
-__all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'check_networks', 'check_batch', 'masks_of', 'annealed_beta', 'CheckpointError',
-           'sha256_file', 'atomic_dir_write', 'AutoModel']
+__all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'check_networks', 'check_batch', 'masks_of', 'zero_fill_missing',
+           'annealed_beta', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'load_weights', 'AutoModel']
 
 # %% ../../nbs/10_models_base.ipynb #32040971
 @config
@@ -87,6 +87,11 @@ class BaseMultiVAE(nn.Module):
     @property
     def device(self): return next(self.parameters()).device
 
+    @property
+    def warmup_epochs(self) -> int:
+        "Epochs of KL warm-up (0 if none): before their end the training loss is not the full objective."
+        return int(getattr(self.model_config, 'warmup', 0) or 0)
+
 # %% ../../nbs/10_models_base.ipynb #e0dcb216
 def _shape_msg(m, got, want):
     return (f"Modality '{m}': the data has sample shape {tuple(got)} but model_config.input_dims['{m}'] is {tuple(want)}. "
@@ -109,36 +114,57 @@ def check_networks(model: BaseMultiVAE):
                 raise ConfigError(f"decoders['{m}'] returns shape {tuple(r.shape)} for 2 latents; expected (2, *input_dims['{m}']) = {(2, *s)}.")
     finally: model.train(was)
 
-def check_batch(model: BaseMultiVAE, inputs, check_finite: bool = True):
-    "Validate a batch against the model: modality names, sample shapes, float dtype, NaN/inf in observed entries."
+def check_batch(model: BaseMultiVAE, inputs, mods=None, check_finite: bool = True):
+    "Validate a batch against the model for the modalities `mods` (default all): names, shapes, float dtype, masks, NaN/inf in observed entries."
     if not isinstance(inputs, dict) or 'data' not in inputs:
         raise ConfigError("A batch must be a DatasetOutput(data={modality: Tensor[B, ...]}, masks=..., labels=...); "
                           f"got {type(inputs).__name__}. Wrap your tensors: DatasetOutput(data={{...}}).")
-    data = inputs['data']
-    missing = [m for m in model.modalities if m not in data]
+    data, mods = inputs['data'], list(mods or model.modalities)
+    missing = [m for m in mods if m not in data]
     if missing:
         raise ConfigError(f"The batch lacks modalities {missing}; it has {list(data)} and the model expects {model.modalities}. "
                           "Rename the dataset's keys or model_config.input_dims so they match.")
+    sizes = {m: len(data[m]) for m in mods}
+    if len(set(sizes.values())) > 1: raise ConfigError(f"The modalities of the batch have different batch sizes: {sizes}.")
     masks = inputs.get('masks')
-    for m in model.modalities:
+    if masks is not None:
+        if not isinstance(masks, dict): raise ConfigError(f"masks must be a dict {{modality: BoolTensor[B]}}; got {type(masks).__name__}.")
+        for m in mods:
+            if m not in masks: raise ConfigError(f"The batch has masks but none for modality '{m}'; give one BoolTensor[B] per modality.")
+            k = masks[m]
+            if not torch.is_tensor(k) or k.dtype != torch.bool or tuple(k.shape) != (sizes[m],):
+                raise ConfigError(f"masks['{m}'] must be a BoolTensor of shape ({sizes[m]},) (True = observed); got "
+                                  f"{getattr(k, 'dtype', type(k).__name__)} of shape {tuple(getattr(k, 'shape', ()))}.")
+    for m in mods:
         x = data[m]
         if tuple(x.shape[1:]) != model.input_dims[m]: raise ConfigError(_shape_msg(m, x.shape[1:], model.input_dims[m]))
         if not x.is_floating_point():
             raise ConfigError(f"Modality '{m}' has dtype {x.dtype}; models need float tensors (one-hot encode labels, e.g. F.one_hot(y, C).float()).")
         if check_finite:
             ok = torch.isfinite(x.reshape(len(x), -1)).all(1)
-            if masks is not None and m in masks: ok = ok | ~masks[m]
+            if masks is not None: ok = ok | ~masks[m]
             if not bool(ok.all()):
                 raise ConfigError(f"Modality '{m}' of the batch holds NaN or inf (first at batch index {(~ok).nonzero()[0].item()}); "
                                   "clean the data or mark the modality as missing with a False mask.")
 
 # %% ../../nbs/10_models_base.ipynb #188e6652
 def masks_of(inputs, mods) -> torch.Tensor | None:
-    "Stacked (len(mods), B) bool masks of the batch, or None when the batch has no masks or all are True."
+    "Stacked (len(mods), B) bool masks of the batch (on the data's device), or None when the batch has no masks or all are True."
     masks = inputs.get('masks') if isinstance(inputs, dict) else None
     if masks is None: return None
-    k = torch.stack([torch.as_tensor(masks[m]).bool() for m in mods])
+    dev = inputs['data'][mods[0]].device
+    k = torch.stack([torch.as_tensor(masks[m]).bool() for m in mods]).to(dev)
     return None if bool(k.all()) else k
+
+def zero_fill_missing(inputs):
+    "The batch with the entries of missing modalities set to 0 (so NaN placeholders never reach a network); unchanged if complete."
+    masks = inputs.get('masks') if isinstance(inputs, dict) else None
+    if masks is None: return inputs
+    data = dict(inputs['data'])
+    for m, k in masks.items():
+        if m in data and not bool(k.all()):
+            x = data[m]; data[m] = torch.where(k.to(x.device).view(-1, *[1] * (x.dim() - 1)), x, torch.zeros((), dtype=x.dtype, device=x.device))
+    return DatasetOutput({**inputs, 'data': data})
 
 # %% ../../nbs/10_models_base.ipynb #dda9dc9b
 def _mods(model, mods, what):
@@ -151,8 +177,8 @@ def _mods(model, mods, what):
 
 def _encode(self, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
     "Sample z ~ q(z | x_cond_mod): shape (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`)."
-    cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs)
-    mu, logvar = self.posterior(inputs, cond_mod)
+    cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
+    mu, logvar = self.posterior(zero_fill_missing(inputs), cond_mod)
     if return_mean: z = mu if N == 1 else mu.expand(N, *mu.shape)
     else: z = reparameterize(mu, logvar) if N == 1 else reparameterize(mu, logvar, N)
     if flatten and N > 1: z = z.reshape(-1, z.shape[-1])
@@ -193,7 +219,7 @@ def _recon_log_likelihoods(self, z, inputs, mods=None) -> dict:
     out = {}
     for m in (mods or self.modalities):
         ll = self.likelihoods[m].log_prob(self.decoders[m](z).reconstruction, data[m])
-        if masks is not None and m in masks: ll = ll * masks[m].to(ll.dtype)
+        if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
         out[m] = ll
     return out
 BaseMultiVAE.recon_log_likelihoods = _recon_log_likelihoods
@@ -202,8 +228,10 @@ BaseMultiVAE.recon_log_likelihoods = _recon_log_likelihoods
 @torch.no_grad()
 def _log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
     "Per-sample importance-sampling estimate of log p(x_target) with proposal q(z | x_proposal); shape (B,)."
-    check_batch(self, inputs)
     S, T = _mods(self, proposal_mod, 'proposal_mod'), _mods(self, target_mod, 'target_mod')
+    if K < 1 or batch_size_K < 1: raise ConfigError(f"K and batch_size_K must be >= 1; got K={K}, batch_size_K={batch_size_K}.")
+    check_batch(self, inputs, sorted(set(S) | set(T), key=self.modalities.index))
+    inputs = zero_fill_missing(inputs)
     mu, logvar = self.posterior(inputs, S)
     lws = []
     for k0 in range(0, K, batch_size_K):
@@ -316,6 +344,16 @@ def _load_from_folder(cls, folder, allow_pickle: bool = False):
     except Exception as e: raise CheckpointError(f"Could not load the weights {w}: {e}") from e
     return model
 BaseMultiVAE.load_from_folder = _load_from_folder
+
+def load_weights(model: BaseMultiVAE, folder):
+    "Load the verified safetensors weights of a saved model folder into an existing `model` (no rebuild, no pickle)."
+    folder = Path(folder); info = _read_json(folder / 'model.json'); w = folder / 'model.safetensors'
+    if not w.exists(): raise CheckpointError(f"{w} is missing.")
+    if sha256_file(w) != info['weights_sha256']:
+        raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match model.json); use another checkpoint.")
+    try: load_model(model, str(w), strict=True)
+    except Exception as e: raise CheckpointError(f"Could not load the weights {w} into {type(model).__name__}: {e}") from e
+    return model
 
 # %% ../../nbs/10_models_base.ipynb #a4b0e4fa
 class AutoModel:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize, product_of_experts, subsets
-from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods
+from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing
 
 # %% auto #0
 __all__ = ['MVAEConfig', 'MVAE']
@@ -61,6 +61,7 @@ MVAE.training_subsets = _mvae_subsets
 # %% ../../nbs/12_models_mvae.ipynb #48194a18
 def _mvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative MVAE objective (sub-sampled for complete samples, observed-ELBO otherwise)."
+    inputs = zero_fill_missing(inputs)
     data = inputs['data']; M = len(self.modalities)
     mus, lvs = _experts(self, inputs)                                   # (M, B, D)
     B = mus.shape[1]
@@ -86,7 +87,8 @@ def _mvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0
     loss = (weight * neg_elbo).sum(0).mean()
     metrics = {'neg_elbo_joint': neg_elbo[0].mean().detach(), 'recon_joint': -recon[0].mean().detach(),
                'kl_joint': kl[0].mean().detach(), 'beta': torch.tensor(beta)}
-    if self.model_config.use_subsampling:
-        for j, m in enumerate(self.modalities): metrics[f'neg_elbo_{m}'] = neg_elbo[1 + j].mean().detach()
+    if self.model_config.use_subsampling:   # unimodal terms, averaged over the complete samples that have them
+        n_c = complete.sum().clamp(min=1)
+        for j, m in enumerate(self.modalities): metrics[f'neg_elbo_{m}'] = ((neg_elbo[1 + j] * complete).sum() / n_c).detach()
     return ModelOutput(loss=loss, metrics=metrics)
 MVAE.forward = _mvae_forward

@@ -5,6 +5,6 @@
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/29_trainers.ipynb #7df215be
+# %% ../../nbs/29_trainers.ipynb #a3c5ef10
 from .base import BaseTrainer, BaseTrainerConfig, TrainingError
 from .base.callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback, PrintMetrics

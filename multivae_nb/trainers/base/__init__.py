@@ -10,11 +10,12 @@ import numpy as np
 import torch
 from ...core import ConfigError, BaseConfig, config, set_seed, rng_state, set_rng_state
 from ...data import MultimodalDataLoader
-from ...models.base import BaseMultiVAE, check_batch, atomic_dir_write, CheckpointError
+from ...models.base import BaseMultiVAE, check_batch, atomic_dir_write, CheckpointError, load_weights, _net_specs
+from ...data import DatasetOutput
 from .callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
 
 # %% auto #0
-__all__ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler', 'TrainingError', 'BaseTrainer']
+__all__ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler', 'TrainingError', 'BaseTrainer', 'to_device']
 
 # %% ../../../nbs/21_trainers_base.ipynb #28174ba1
 @config
@@ -40,6 +41,7 @@ class BaseTrainerConfig(BaseConfig):
     drop_last: bool = False
     show_progress: bool = True             # tqdm bar over the epochs
     resume_from_checkpoint: str | None = None  # a checkpoint folder written by a previous run
+    allow_pickle: bool = False             # save networks that are not registered library classes by pickle
 
     def __post_init__(self):
         if self.num_epochs < 1: raise ConfigError(f"num_epochs must be >= 1; got {self.num_epochs}.")
@@ -47,6 +49,11 @@ class BaseTrainerConfig(BaseConfig):
         for f in ('per_device_train_batch_size', 'per_device_eval_batch_size'):
             if getattr(self, f) < 1: raise ConfigError(f"{f} must be >= 1; got {getattr(self, f)}.")
         if self.grad_clip_norm is not None and self.grad_clip_norm <= 0: raise ConfigError("grad_clip_norm must be > 0 or None.")
+        if self.keep_checkpoints < 1: raise ConfigError(f"keep_checkpoints must be >= 1; got {self.keep_checkpoints}.")
+        if self.steps_saving is not None and (self.steps_saving < 1 or self.output_dir is None):
+            raise ConfigError("steps_saving needs output_dir (the folder the checkpoints go to) and must be >= 1.")
+        if self.scheduler_cls == 'ReduceLROnPlateau' and self.scheduler_step == 'batch':
+            raise ConfigError("ReduceLROnPlateau steps on an epoch metric: use scheduler_step='epoch'.")
 
 # %% ../../../nbs/21_trainers_base.ipynb #df6f4671
 def _lookup(module, name, what):
@@ -79,11 +86,11 @@ def build_scheduler(optimizer, cfg: BaseTrainerConfig):
 class TrainingError(RuntimeError):
     "Training cannot go on (e.g. a non-finite loss)."
 
-def _np_state_to_torch(s):
-    return {'python': s['python'], 'numpy': (s['numpy'][0], torch.from_numpy(s['numpy'][1].astype(np.int64)), *s['numpy'][2:]), 'torch': s['torch']}
+def _np_state_to_torch(s):  # numpy's state as tensors, so checkpoints load with weights_only=True
+    return {**s, 'numpy': (s['numpy'][0], torch.from_numpy(s['numpy'][1].astype(np.int64)), *s['numpy'][2:])}
 
 def _np_state_from_torch(s):
-    n = s['numpy']; return {'python': s['python'], 'numpy': (n[0], n[1].numpy().astype(np.uint32), *n[2:]), 'torch': s['torch']}
+    n = s['numpy']; return {**s, 'numpy': (n[0], n[1].numpy().astype(np.uint32), *n[2:])}
 
 class BaseTrainer:
     "Trains a model on a multimodal dataset (one stage)."
@@ -103,6 +110,15 @@ class BaseTrainer:
             if masks and not model.supports_incomplete_data and not all(bool(k.all()) for k in masks.values()):
                 raise ConfigError(f"{name} has samples with missing modalities, and {type(model).__name__} trains on complete samples only. "
                                   "Keep the complete samples or use a model that supports partially observed data (e.g. MVAE).")
+        if cfg.drop_last and len(train_dataset) < cfg.per_device_train_batch_size:
+            raise ConfigError(f"drop_last=True with {len(train_dataset)} training samples < batch size {cfg.per_device_train_batch_size}: no batch would be left.")
+        if cfg.output_dir is not None and not cfg.allow_pickle:
+            for role in model.net_roles:
+                net = getattr(model, role, None)
+                if net is not None and _net_specs(net) is None:
+                    raise ConfigError(f"The model's {role} include a network that is not a registered library class, so checkpoints and the final "
+                                      "model could not be saved without pickle. Register it (@ARCHITECTURES.register, JSON-able constructor "
+                                      "arguments) or set allow_pickle=True in BaseTrainerConfig.")
         self.train_loader = MultimodalDataLoader(train_dataset, cfg.per_device_train_batch_size, cfg.shuffle, cfg.drop_last, seed=cfg.seed)
         self.eval_loader = None if eval_dataset is None else MultimodalDataLoader(eval_dataset, cfg.per_device_eval_batch_size, shuffle=False)
         self.optimizer = build_optimizer(model.parameters(), cfg)
@@ -112,6 +128,8 @@ class BaseTrainer:
         for c in self.callbacks:
             if not isinstance(c, TrainingCallback): raise ConfigError(f"callbacks must be TrainingCallback instances; got {type(c).__name__}.")
         self.start_epoch, self.best_metric, self.best_epoch, self._best_state = 1, math.inf, None, None
+        # the train loss is only the full objective after the warm-up: without an eval set, don't pick a model before its end
+        self.first_best_epoch = cfg.start_keep_best_epoch if eval_dataset is not None else max(cfg.start_keep_best_epoch, model.warmup_epochs + 1)
         self.global_step, self.last_checkpoint, self.output_dir = 0, None, None
         if cfg.output_dir is not None:
             stamp = datetime.datetime.now().strftime('%Y-%m-%d_%H-%M-%S')
@@ -119,24 +137,38 @@ class BaseTrainer:
         if cfg.resume_from_checkpoint: self.load_checkpoint(cfg.resume_from_checkpoint)
 
 # %% ../../../nbs/21_trainers_base.ipynb #3768c841
+def to_device(batch, device) -> DatasetOutput:
+    "Move every tensor of a batch to `device` (no copy when already there)."
+    out = DatasetOutput(batch)
+    out['data'] = {m: x.to(device, non_blocking=True) for m, x in batch['data'].items()}
+    if batch.get('masks') is not None: out['masks'] = {m: k.to(device, non_blocking=True) for m, k in batch['masks'].items()}
+    if batch.get('labels') is not None: out['labels'] = batch['labels'].to(device, non_blocking=True)
+    return out
+
 def _finite_terms(out):
     bad = [k for k, v in out.metrics.items() if torch.is_tensor(v) and not bool(torch.isfinite(v).all())]
     return bad
 
 def _train_epoch(self, epoch: int) -> dict:
     self.model.train()
-    cfg, n = self.training_config, len(self.train_loader)
+    cfg, n, dev = self.training_config, len(self.train_loader), self.model.device
     tot, count, sums = 0., 0, {}
     for step, batch in enumerate(self.train_loader):
+        batch = to_device(batch, dev)
         out = self.model(batch, epoch=epoch, batch_ratio=step / n)
         loss = out.loss
+        if loss.dim() != 0: raise TrainingError(f"{type(self.model).__name__}.forward must return a scalar loss (mean over the batch); got shape {tuple(loss.shape)}.")
         if not bool(torch.isfinite(loss)):
             raise TrainingError(f"Non-finite loss ({loss.item()}) at epoch {epoch}, step {step} (global step {self.global_step}); "
                                 f"non-finite terms: {_finite_terms(out) or 'none among the metrics'}. Last good checkpoint: "
                                 f"{self.last_checkpoint or 'none written'}. Lower the learning rate, set grad_clip_norm, or check the data.")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if cfg.grad_clip_norm is not None: torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip_norm)
+        if cfg.grad_clip_norm is not None:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip_norm)
+            if not bool(torch.isfinite(norm)):
+                raise TrainingError(f"Non-finite gradient norm at epoch {epoch}, step {step} (the loss was finite); the weights were not updated. "
+                                    f"Last good checkpoint: {self.last_checkpoint or 'none written'}.")
         self.optimizer.step()
         if self.scheduler is not None and cfg.scheduler_step == 'batch': self.scheduler.step()
         bs = len(next(iter(batch['data'].values())))
@@ -147,14 +179,18 @@ def _train_epoch(self, epoch: int) -> dict:
 
 @torch.no_grad()
 def _eval_epoch(self, epoch: int) -> dict:
+    "Mean loss and terms on the eval set, with the full objective (no warm-up factor), so epochs compare."
     self.model.eval()
-    tot, count, sums = 0., 0, {}
+    tot, count, sums, dev = 0., 0, {}, self.model.device
     for batch in self.eval_loader:
-        out = self.model(batch, epoch=epoch)
+        out = self.model(to_device(batch, dev))
         bs = len(next(iter(batch['data'].values())))
         tot = tot + out.loss * bs; count += bs
         for k, v in out.metrics.items(): sums[k] = sums.get(k, 0.) + torch.as_tensor(v) * bs
-    return {'eval_loss': float(tot / count), **{f'eval_{k}': float(v / count) for k, v in sums.items()}}
+    res = {'eval_loss': float(tot / count), **{f'eval_{k}': float(v / count) for k, v in sums.items()}}
+    if not math.isfinite(res['eval_loss']):
+        raise TrainingError(f"Non-finite eval loss at epoch {epoch}: {res}. Last good checkpoint: {self.last_checkpoint or 'none written'}.")
+    return res
 BaseTrainer.train_epoch, BaseTrainer.eval_epoch = _train_epoch, _eval_epoch
 
 # %% ../../../nbs/21_trainers_base.ipynb #c11e440a
@@ -177,14 +213,14 @@ def _train(self):
                 self.scheduler.step(metrics.get('eval_loss', metrics['train_loss']))
             else: self.scheduler.step()
         key = metrics.get('eval_loss', metrics['train_loss'])
-        if epoch >= cfg.start_keep_best_epoch and key < self.best_metric:
+        if epoch >= self.first_best_epoch and key < self.best_metric:
             self.best_metric, self.best_epoch = key, epoch
             self._best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         for c in self.callbacks: c.on_epoch_end(self, epoch, metrics)
         if cfg.steps_saving and epoch % cfg.steps_saving == 0 and self.output_dir is not None: self.save_checkpoint(epoch)
     self.train_time_s = time.perf_counter() - t0
     self._best_model = self.best_model()
-    if self.output_dir is not None: self._best_model.save(self.output_dir / 'final_model')
+    if self.output_dir is not None: self._best_model.save(self.output_dir / 'final_model', allow_pickle=cfg.allow_pickle)
     for c in self.callbacks: c.on_train_end(self)
     return self.history.history
 
@@ -205,12 +241,13 @@ def _save_checkpoint(self, epoch: int):
              'best_metric': self.best_metric, 'best_epoch': self.best_epoch, 'best_state': self._best_state,
              'history': self.history.state_dict()}
     def write(tmp):
-        self.model.save(tmp / 'model')
+        self.model.save(tmp / 'model', allow_pickle=self.training_config.allow_pickle)
         torch.save(state, tmp / 'training_state.pt')
         self.training_config.save_json(tmp / 'training_config.json')
     atomic_dir_write(path, write)
     self.last_checkpoint = path
-    olds = sorted(self.output_dir.glob('checkpoint_epoch_*'), key=lambda p: int(p.name.rsplit('_', 1)[1]))
+    olds = sorted((p for p in self.output_dir.glob('checkpoint_epoch_*') if p.name.rsplit('_', 1)[1].isdigit()),
+                  key=lambda p: int(p.name.rsplit('_', 1)[1]))
     for p in olds[:-self.training_config.keep_checkpoints]:
         import shutil; shutil.rmtree(p, ignore_errors=True)
     for c in self.callbacks: c.on_checkpoint(self, epoch, path)
@@ -220,8 +257,7 @@ def _load_checkpoint(self, path):
     path = Path(path)
     if not (path / 'training_state.pt').exists():
         raise CheckpointError(f"{path} is not a checkpoint folder (no training_state.pt); pass a checkpoint_epoch_<n> folder of a previous run.")
-    saved = type(self.model).load_from_folder(path / 'model')
-    self.model.load_state_dict(saved.state_dict())
+    load_weights(self.model, path / 'model')
     try: state = torch.load(path / 'training_state.pt', weights_only=True)
     except Exception as e: raise CheckpointError(f"{path / 'training_state.pt'} is corrupt: {e}") from None
     self.optimizer.load_state_dict(state['optimizer'])
