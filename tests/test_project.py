@@ -57,3 +57,13 @@ def test_readme_starts_with_the_two_commands():
     blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", text, re.S)
     assert blocks and 'make demo' in blocks[0] and 'make test' in blocks[1]
     assert 'make test' in (ROOT / '.ci' / 'run').read_text()
+
+
+def test_readme_usage_example_runs(tmp_path, monkeypatch):
+    "The python block of the README runs as written."
+    code = re.findall(r"```python\n(.*?)```", (ROOT / 'README.md').read_text(), re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    ns = {}
+    exec(compile(code, 'README.md', 'exec'), ns)
+    assert ns['out']['images'].shape == (4, 8, 1, 28, 28)
+    assert type(ns['model']).__name__ == 'MVAE' and torch.isfinite(ns['nll'])

@@ -42,6 +42,7 @@ class BaseTrainerConfig(BaseConfig):
     show_progress: bool = True             # tqdm bar over the epochs
     resume_from_checkpoint: str | None = None  # a checkpoint folder written by a previous run
     allow_pickle: bool = False             # save networks that are not registered library classes by pickle
+    flush_denormal: bool = True            # on CPU, flush denormal floats to zero while training (as TensorFlow does by default)
 
     def __post_init__(self):
         if self.num_epochs < 1: raise ConfigError(f"num_epochs must be >= 1; got {self.num_epochs}.")
@@ -200,6 +201,13 @@ def _train(self):
     if self.output_dir is not None:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         cfg.save_json(self.output_dir / 'training_config.json'); self.model.model_config.save_json(self.output_dir / 'model_config.json')
+    ftz = cfg.flush_denormal and self.model.device.type == 'cpu' and torch.set_flush_denormal(True)
+    try: return _train_loop(self)
+    finally:
+        if ftz: torch.set_flush_denormal(False)
+
+def _train_loop(self):
+    cfg = self.training_config
     for c in self.callbacks: c.on_train_begin(self)
     t0 = time.perf_counter()
     for epoch in range(self.start_epoch, cfg.num_epochs + 1):
