@@ -46,6 +46,7 @@ class MultimodalBaseDataset(torch.utils.data.Dataset):
         lens = {m: len(x) for m, x in self.data.items()}
         if len(set(lens.values())) != 1:
             raise ConfigError(f"All modalities must have the same number of samples; got {lens}.")
+        if next(iter(lens.values())) == 0: raise ConfigError("The dataset has no samples.")
         self.labels = None if labels is None else _as_tensor(labels, "labels")
         if self.labels is not None and len(self.labels) != len(self):
             raise ConfigError(f"labels has {len(self.labels)} entries but the modalities have {len(self)} samples.")

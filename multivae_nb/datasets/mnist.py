@@ -81,7 +81,9 @@ def load_mnist(split: str = 'train', root=None, download: bool = False, check_md
             raise ConfigError(f"MNIST file {name}(.gz) not found under {data_root(root)} (looked in "
                               f"{[str(d) for d in _candidates(data_root(root))]}). Pass download=True (needs internet: {MNIST_MIRRORS[0]}{name}.gz), "
                               f"or set MULTIVAE_NB_DATA / root to a folder whose mnist/ subfolder holds the four IDX files.")
-        raw = _read_bytes(p)
+        try: raw = _read_bytes(p)
+        except (EOFError, OSError) as e:
+            raise ConfigError(f"{p} is corrupt or truncated ({e}); delete it and download it again.") from None
         if check_md5 and hashlib.md5(raw).hexdigest() != MNIST_FILES[name]:
             raise ConfigError(f"{p} does not have the official MNIST checksum (md5 of the decompressed file should be {MNIST_FILES[name]}); "
                               "the file is corrupt or not MNIST. Delete it and download again.")

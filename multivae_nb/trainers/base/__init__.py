@@ -45,6 +45,11 @@ class BaseTrainerConfig(BaseConfig):
     flush_denormal: bool = True            # on CPU, flush denormal floats to zero while training (as TensorFlow does by default)
 
     def __post_init__(self):
+        for f in ('num_epochs', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'seed', 'keep_checkpoints', 'start_keep_best_epoch'):
+            v = getattr(self, f)
+            if not isinstance(v, int) or isinstance(v, bool): raise ConfigError(f"{f} must be an int; got {v!r} ({type(v).__name__}).")
+        if not isinstance(self.learning_rate, (int, float)) or isinstance(self.learning_rate, bool) or not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be a number > 0; got {self.learning_rate!r}.")
         if self.num_epochs < 1: raise ConfigError(f"num_epochs must be >= 1; got {self.num_epochs}.")
         if self.scheduler_step not in ('epoch', 'batch'): raise ConfigError(f"scheduler_step must be 'epoch' or 'batch'; got '{self.scheduler_step}'.")
         for f in ('per_device_train_batch_size', 'per_device_eval_batch_size'):
@@ -260,6 +265,8 @@ def _save_checkpoint(self, epoch: int):
         import shutil; shutil.rmtree(p, ignore_errors=True)
     for c in self.callbacks: c.on_checkpoint(self, epoch, path)
 
+def _json_norm(v): return json.loads(json.dumps(v))
+
 def _load_checkpoint(self, path):
     "Restore model, optimizer, scheduler, RNGs, loader and history from a checkpoint folder; training continues after its epoch."
     path = Path(path)
@@ -268,6 +275,15 @@ def _load_checkpoint(self, path):
     load_weights(self.model, path / 'model')
     try: state = torch.load(path / 'training_state.pt', weights_only=True)
     except Exception as e: raise CheckpointError(f"{path / 'training_state.pt'} is corrupt: {e}") from None
+    saved_cfg = path / 'training_config.json'
+    if saved_cfg.exists():
+        old = json.loads(saved_cfg.read_text()); new = self.training_config.to_dict()
+        changed = [k for k in ('learning_rate', 'optimizer_cls', 'optimizer_params', 'per_device_train_batch_size', 'seed', 'scheduler_cls',
+                               'scheduler_params') if _json_norm(old.get(k)) != _json_norm(new.get(k))]
+        if changed:
+            import warnings
+            warnings.warn(f"Resuming from {path} with a config that differs in {changed}: the optimizer and scheduler states of the checkpoint "
+                          "are restored, so e.g. a new learning rate is overridden by the saved one.", stacklevel=2)
     self.optimizer.load_state_dict(state['optimizer'])
     if self.scheduler is not None and state['scheduler'] is not None: self.scheduler.load_state_dict(state['scheduler'])
     set_rng_state(_np_state_from_torch(state['rng'])); self.train_loader.load_state_dict(state['train_loader'])
