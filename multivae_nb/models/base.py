@@ -335,14 +335,7 @@ def _load_from_folder(cls, folder, allow_pickle: bool = False):
                                       "Pass allow_pickle=True only if you trust its source, or register the classes and re-save.")
             nets[role] = torch.load(folder / f'{role}.pkl', weights_only=False)
         elif info['architectures'].get(role) is not None: nets[role] = _build_net(info['architectures'][role])
-    model = mcls(cfg, **nets)
-    w = folder / 'model.safetensors'
-    if not w.exists(): raise CheckpointError(f"{w} is missing.")
-    if sha256_file(w) != info['weights_sha256']:
-        raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match model.json); re-save the model or use another checkpoint.")
-    try: load_model(model, str(w), strict=True)
-    except Exception as e: raise CheckpointError(f"Could not load the weights {w}: {e}") from e
-    return model
+    return load_weights(mcls(cfg, **nets), folder)
 BaseMultiVAE.load_from_folder = _load_from_folder
 
 def load_weights(model: BaseMultiVAE, folder):
@@ -350,7 +343,7 @@ def load_weights(model: BaseMultiVAE, folder):
     folder = Path(folder); info = _read_json(folder / 'model.json'); w = folder / 'model.safetensors'
     if not w.exists(): raise CheckpointError(f"{w} is missing.")
     if sha256_file(w) != info['weights_sha256']:
-        raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match model.json); use another checkpoint.")
+        raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match model.json); re-save the model or use another checkpoint.")
     try: load_model(model, str(w), strict=True)
     except Exception as e: raise CheckpointError(f"Could not load the weights {w} into {type(model).__name__}: {e}") from e
     return model
