@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
-# Datasets (MNIST, FSDD, pendigits) are looked up under $MULTIVAE_NB_DATA; default: a shared folder next to the checkout, if any.
+# Extra pip arguments for torch, e.g. TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu" where PyPI's default wheel is the CUDA build
+TORCH_PIP_ARGS ?=
+# Datasets (MNIST for the tests and reproductions) are looked up under $MULTIVAE_NB_DATA; default: a shared folder next to the checkout, if any.
 MULTIVAE_NB_DATA ?= $(firstword $(wildcard $(CURDIR)/../shared/data /work/shared/data) $(HOME)/.cache/multivae_nb)
 export MULTIVAE_NB_DATA
 
@@ -16,7 +18,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python setup.py settings.ini
-	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q $(TORCH) $(TORCH_PIP_ARGS)
 	$(BIN)/pip install -q $(TORCH) -e .
 	touch $@
 

@@ -67,3 +67,12 @@ def test_readme_usage_example_runs(tmp_path, monkeypatch):
     exec(compile(code, 'README.md', 'exec'), ns)
     assert ns['out']['images'].shape == (4, 8, 1, 28, 28)
     assert type(ns['model']).__name__ == 'MVAE' and torch.isfinite(ns['nll'])
+
+
+def test_demo_table_quoted_from_recorded_run():
+    "The README's demo table is the one recorded in reproductions/results/demo_digits.json."
+    m = json.loads((ROOT / 'reproductions' / 'results' / 'demo_digits.json').read_text())
+    readme = (ROOT / 'README.md').read_text()
+    for name, r in m['results'].items():
+        row = f"| {name} | {r['test_loss']:.2f} | {r['joint_log_likelihood']:.2f} | {r['img_to_label_acc']:.3f} | {r['label_to_img_coherence']:.3f} |"
+        assert row in readme, row
