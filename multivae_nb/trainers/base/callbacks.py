@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/20_trainers_callbacks.ipynb #85d83ca0
 from __future__ import annotations
-import json, math
+import json, math, os
 from pathlib import Path
 
 # %% auto #0
@@ -25,8 +25,9 @@ class MetricsHistory(TrainingCallback):
     def __init__(self): self.history = []
     def on_epoch_end(self, trainer, epoch, metrics):
         self.history.append({'epoch': epoch, **metrics})
-        if trainer.output_dir is not None:
-            (Path(trainer.output_dir) / 'metrics_history.json').write_text(json.dumps(self.history, indent=1))
+        if trainer.output_dir is not None:   # written to a temporary file then renamed: never a half-written history
+            path = Path(trainer.output_dir) / 'metrics_history.json'; tmp = path.with_suffix('.json.tmp')
+            tmp.write_text(json.dumps(self.history, indent=1)); os.replace(tmp, path)
     def state_dict(self): return {'history': self.history}
     def load_state_dict(self, s): self.history = list(s['history'])
     def series(self, key: str) -> list:
