@@ -100,7 +100,10 @@ class MnistLabels(MultimodalBaseDataset):
     def __init__(self, split: str = 'train', root=None, download: bool = False,
                  binarize: str | None = None,     # None, 'dynamic' (new draw at every read) or 'fixed' (one draw)
                  binarize_seed: int = 1,          # seed of the 'fixed' draw
-                 n_samples: int | None = None):   # keep only the first n samples (quick runs)
+                 n_samples: int | None = None,    # keep only the first n samples (quick runs)
+                 data_path=None, random_binarized: bool | None = None):  # the reference library's names for root and binarize='dynamic'
+        if data_path is not None: root = data_path
+        if random_binarized: binarize = 'dynamic'
         if binarize not in (None, 'dynamic', 'fixed'): raise ConfigError(f"binarize must be None, 'dynamic' or 'fixed'; got {binarize!r}.")
         x, y = load_mnist(split, root, download)
         if n_samples is not None: x, y = x[:n_samples], y[:n_samples]
