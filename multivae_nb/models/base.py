@@ -213,6 +213,12 @@ def _posterior(self, inputs, cond_mod): raise NotImplementedError(f"{type(self).
 BaseMultiVAE.posterior = _posterior
 
 # %% ../../nbs/10_models_base.ipynb #8d32e029
+def _unimodal_experts(self, inputs, mods=None) -> tuple:
+    "The unimodal Gaussian experts of `mods` (default all), stacked: (mu, logvar), each (len(mods), B, D)."
+    outs = [self.encoders[m](inputs['data'][m]) for m in (mods or self.modalities)]
+    return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
+BaseMultiVAE.unimodal_experts = _unimodal_experts
+
 def _recon_log_likelihoods(self, z, inputs, mods=None) -> dict:
     "{m: log p(x_m | z)} of shape z.shape[:-1]; zero for samples whose modality m is missing."
     data, masks = inputs['data'], inputs.get('masks')

@@ -43,10 +43,6 @@ class JMVAE(BaseMultiVAE):
         return default_encoders(self.input_dims, self.latent_dim, variance=self.model_config.encoder_variance)
 
 # %% ../../nbs/11_models_jmvae.ipynb #804df579
-def _unimodal_experts(model, inputs, mods):
-    outs = [model.encoders[m](inputs['data'][m]) for m in mods]
-    return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
-
 def _jmvae_posterior(self, inputs, cond_mod):
     "q(z | x_S): the joint encoder for samples with every modality, else the product of the observed unimodal experts in S."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
@@ -58,7 +54,7 @@ def _jmvae_posterior(self, inputs, cond_mod):
         i = (~masks.any(0)).nonzero()[0].item()
         raise ConfigError(f"Sample {i} of the batch has none of the conditioning modalities {cond_mod} observed; "
                           "condition on modalities it has, or drop it.")
-    mus, lvs = _unimodal_experts(self, inputs, cond_mod)
+    mus, lvs = self.unimodal_experts(inputs, cond_mod)
     if len(cond_mod) == 1: return mus[0], lvs[0]
     mu, lv = product_of_experts(mus, lvs, masks, prior_expert=False)
     if full:   # complete samples of a mixed batch still use the joint encoder
@@ -80,7 +76,7 @@ def _jmvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 
     lls = self.recon_log_likelihoods(z, inputs)
     recon = sum(self.rescale_factors[m] * ll for m, ll in lls.items())
     kl_prior = gaussian_kl(mu, logvar)
-    mus, lvs = _unimodal_experts(self, inputs, self.modalities)
+    mus, lvs = self.unimodal_experts(inputs)
     kl_uni = gaussian_kl(mu.unsqueeze(0), logvar.unsqueeze(0), mus, lvs).sum(0)
     beta = annealed_beta(self.model_config.beta, self.model_config.warmup, epoch)
     loss = (-recon + beta * (kl_prior + self.model_config.alpha * kl_uni)).mean()

@@ -34,16 +34,10 @@ class MVAE(BaseMultiVAE):
     supports_incomplete_data = True
 
 # %% ../../nbs/12_models_mvae.ipynb #381ee9c8
-def _experts(model, inputs):
-    outs = [model.encoders[m](inputs['data'][m]) for m in model.modalities]
-    return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
-
 def _mvae_posterior(self, inputs, cond_mod):
     "q(z | x_S) = PoE of the prior and the observed experts in S."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
-    outs = [self.encoders[m](inputs['data'][m]) for m in cond_mod]
-    return product_of_experts(torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs]),
-                              masks_of(inputs, cond_mod), prior_expert=True)
+    return product_of_experts(*self.unimodal_experts(inputs, cond_mod), masks_of(inputs, cond_mod), prior_expert=True)
 MVAE.posterior = _mvae_posterior
 
 def _mvae_subsets(self):
@@ -63,7 +57,7 @@ def _mvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0
     "Mean over the batch of the negative MVAE objective (sub-sampled for complete samples, observed-ELBO otherwise)."
     inputs = zero_fill_missing(inputs)
     data = inputs['data']; M = len(self.modalities)
-    mus, lvs = _experts(self, inputs)                                   # (M, B, D)
+    mus, lvs = self.unimodal_experts(inputs)                                   # (M, B, D)
     B = mus.shape[1]
     obs = masks_of(inputs, self.modalities)
     obs = torch.ones(M, B, dtype=torch.bool, device=mus.device) if obs is None else obs.to(mus.device)
