@@ -53,12 +53,12 @@ export: dev
 clean-nbs: dev
 	for f in nbs/*.ipynb; do $(BIN)/nbdev_clean --fname $$f; done
 
-## Reproductions (long): re-execute a reproduction notebook in place; MULTIVAE_NB_REPRO=full for the published budget
+## Reproductions (long, resumable): re-execute a reproduction notebook in place; a rerun continues an interrupted training from its last checkpoint
 reproduce-jmvae: venv dev
-	cd reproductions && OMP_NUM_THREADS=2 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 jmvae_binary_mnist.ipynb
+	cd reproductions && OMP_NUM_THREADS=1 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 jmvae_binary_mnist.ipynb
 
 reproduce-mvae: venv dev
-	cd reproductions && OMP_NUM_THREADS=2 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 mvae_binary_mnist.ipynb
+	cd reproductions && OMP_NUM_THREADS=1 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 mvae_binary_mnist.ipynb
 
 benchmark: venv
 	$(BIN)/python benchmarks/bench_training.py

@@ -266,10 +266,11 @@ BaseMultiVAE.log_likelihood, BaseMultiVAE.compute_joint_nll = _log_likelihood, _
 
 # %% ../../nbs/10_models_base.ipynb #f16b4b9a
 def annealed_beta(beta: float, warmup: float, epoch: int | None, batch_ratio: float = 0.0, per_batch: bool = False) -> float:
-    "beta * min(1, t / warmup): t = epoch (per-epoch warm-up) or epoch - 1 + batch_ratio (per-batch)."
-    if epoch is None or warmup is None or warmup <= 0: return beta
+    "beta from epoch `warmup` on; before it beta * t / warmup, t = epoch (per-epoch warm-up) or epoch - 1 + batch_ratio (per-batch)."
+    if epoch is None or warmup is None or warmup <= 0 or epoch >= warmup: return beta
     t = (epoch - 1 + batch_ratio) if per_batch else epoch
-    return beta * min(1.0, t / warmup)
+    return beta * t / warmup
+
 
 # %% ../../nbs/10_models_base.ipynb #df6c76f8
 class CheckpointError(ConfigError):

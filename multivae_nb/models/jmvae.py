@@ -18,7 +18,7 @@ __all__ = ['JMVAEConfig', 'JMVAE']
 class JMVAEConfig(BaseMultiVAEConfig):
     "JMVAE: alpha weighs the unimodal KL terms, beta the regularisation (with `warmup` epochs of linear annealing)."
     alpha: float = 0.1   # weight of sum_m KL(q(z|X) || q(z|x_m))
-    beta: float = 1.0    # weight of all KL terms
+    beta: float = 1.0    # weight of KL(q(z|X) || p(z)) (the alpha term is not multiplied by beta)
     warmup: int = 10     # epochs of linear KL warm-up (0: none)
     encoder_variance: str = 'linear'  # variance head of the default networks: 'linear' (log-variance) or 'softplus' (JMVAE paper)
     def __post_init__(self):
@@ -78,9 +78,10 @@ def _jmvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 
     kl_prior = gaussian_kl(mu, logvar)
     mus, lvs = self.unimodal_experts(inputs)
     kl_uni = gaussian_kl(mu.unsqueeze(0), logvar.unsqueeze(0), mus, lvs).sum(0)
-    beta = annealed_beta(self.model_config.beta, self.model_config.warmup, epoch)
-    loss = (-recon + beta * (kl_prior + self.model_config.alpha * kl_uni)).mean()
+    a = annealed_beta(1.0, self.model_config.warmup, epoch)                # warm-up factor of both KL terms
+    beta = self.model_config.beta * a
+    loss = (-recon + beta * kl_prior + a * self.model_config.alpha * kl_uni).mean()
     metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl_prior.mean().detach(), 'kl_unimodal': kl_uni.mean().detach(),
-               **{f'nll_{m}': -ll.mean().detach() for m, ll in lls.items()}, 'beta': torch.tensor(beta)}
+               **{f'nll_{m}': -ll.mean().detach() for m, ll in lls.items()}, 'beta': torch.tensor(beta), 'annealing': torch.tensor(a)}
     return ModelOutput(loss=loss, metrics=metrics)
 JMVAE.forward = _jmvae_forward

@@ -25,6 +25,10 @@ class MVAEConfig(BaseMultiVAEConfig):
         if self.k < 0: raise ConfigError(f"k must be >= 0; got {self.k}.")
         if self.k > 0 and self.n_modalities < 3:
             raise ConfigError(f"k={self.k} random subsets need at least 3 modalities (subsets of size 2..M-1); with {self.n_modalities} set k=0.")
+        n_mid = 2 ** self.n_modalities - self.n_modalities - 2
+        if self.k > n_mid:
+            raise ConfigError(f"k={self.k} random subsets are drawn without replacement among the {n_mid} subsets of size 2..M-1 "
+                              f"of {self.n_modalities} modalities; set k <= {n_mid}.")
         if self.beta < 0 or self.warmup < 0: raise ConfigError("beta and warmup must be >= 0.")
 
 @MODELS.register
@@ -41,13 +45,13 @@ def _mvae_posterior(self, inputs, cond_mod):
 MVAE.posterior = _mvae_posterior
 
 def _mvae_subsets(self):
-    "The subsets of this step as a bool (n_subsets, M) matrix: all, the singletons, then k random ones."
+    "The subsets of this step as a bool (n_subsets, M) matrix: all, the singletons, then (training only) k distinct random ones."
     M = len(self.modalities); rows = [torch.ones(M, dtype=torch.bool)]
     if self.model_config.use_subsampling:
         rows += list(torch.eye(M, dtype=torch.bool))
-        if self.model_config.k > 0:
+        if self.model_config.k > 0 and self.training:
             mids = subsets(range(M), 2, M - 1)
-            for j in torch.randint(len(mids), (self.model_config.k,)).tolist():
+            for j in torch.randperm(len(mids))[:self.model_config.k].tolist():
                 r = torch.zeros(M, dtype=torch.bool); r[list(mids[j])] = True; rows.append(r)
     return torch.stack(rows)
 MVAE.training_subsets = _mvae_subsets

@@ -16,7 +16,7 @@ from .callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
 
 # %% auto #0
 __all__ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler', 'dist_info', 'init_distributed', 'TrainingError',
-           'BaseTrainer', 'to_device']
+           'BaseTrainer', 'to_device', 'latest_checkpoint']
 
 # %% ../../../nbs/21_trainers_base.ipynb #28174ba1
 _AMP_DTYPES = ('bfloat16',)
@@ -44,7 +44,8 @@ class BaseTrainerConfig(BaseConfig):
     shuffle: bool = True
     drop_last: bool = False
     show_progress: bool = True             # tqdm bar over the epochs
-    resume_from_checkpoint: str | None = None  # a checkpoint folder written by a previous run
+    resume_from_checkpoint: str | None = None  # a checkpoint folder written by a previous run, or 'latest': the newest checkpoint of this
+                                               # model's runs under output_dir (a fresh start when there is none) — rerun to continue
     allow_pickle: bool = False             # save networks that are not registered library classes by pickle
     flush_denormal: bool = True            # on CPU, flush denormal floats to zero while training (as TensorFlow does by default)
     gradient_accumulation_steps: int = 1   # one optimizer step per this many batches, on the gradient of their concatenation
@@ -72,6 +73,8 @@ class BaseTrainerConfig(BaseConfig):
         if self.keep_checkpoints < 1: raise ConfigError(f"keep_checkpoints must be >= 1; got {self.keep_checkpoints}.")
         if self.steps_saving is not None and (self.steps_saving < 1 or self.output_dir is None):
             raise ConfigError("steps_saving needs output_dir (the folder the checkpoints go to) and must be >= 1.")
+        if self.resume_from_checkpoint == 'latest' and self.output_dir is None:
+            raise ConfigError("resume_from_checkpoint='latest' looks for checkpoints under output_dir: set output_dir (and steps_saving to write them).")
         if self.scheduler_cls == 'ReduceLROnPlateau' and self.scheduler_step == 'batch':
             raise ConfigError("ReduceLROnPlateau steps on an epoch metric: use scheduler_step='epoch'.")
         p = self.early_stopping_patience
@@ -226,7 +229,10 @@ class BaseTrainer:
             stamp = datetime.datetime.now().strftime('%Y-%m-%d_%H-%M-%S')
             if self.distributed: stamp = self._broadcast(stamp)   # one run folder for all the processes
             self.output_dir = Path(cfg.output_dir) / f"{type(model).__name__}_training_{stamp}"
-        if cfg.resume_from_checkpoint: self.load_checkpoint(cfg.resume_from_checkpoint)
+        if cfg.resume_from_checkpoint == 'latest':
+            ck = latest_checkpoint(cfg.output_dir, type(model).__name__)
+            if ck is not None: self.load_checkpoint(ck)
+        elif cfg.resume_from_checkpoint: self.load_checkpoint(cfg.resume_from_checkpoint)
 
     @property
     def is_main_process(self) -> bool:
@@ -408,6 +414,16 @@ def _best_model(self) -> BaseMultiVAE:
     if self._best_state is not None: m.load_state_dict(self._best_state)
     return m.eval()
 BaseTrainer.train, BaseTrainer.best_model, BaseTrainer._early_stopping_step = _train, _best_model, _early_stopping_step
+
+# %% ../../../nbs/21_trainers_base.ipynb #02a2e575
+def latest_checkpoint(output_dir, model_name: str) -> Path | None:
+    "The newest `checkpoint_epoch_<n>` of the runs of `model_name` under `output_dir` (newest run folder first, then highest epoch); None if none."
+    runs = sorted(Path(output_dir).glob(f'{model_name}_training_*'), key=lambda p: p.name, reverse=True)   # the names sort by start time
+    for run in runs:
+        cks = [p for p in run.glob('checkpoint_epoch_*') if p.name.rsplit('_', 1)[1].isdigit() and (p / 'training_state.pt').exists()]
+        if cks: return max(cks, key=lambda p: int(p.name.rsplit('_', 1)[1]))
+    return None
+
 
 # %% ../../../nbs/21_trainers_base.ipynb #6b5e1129
 def _save_checkpoint(self, epoch: int):

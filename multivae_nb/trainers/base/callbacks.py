@@ -13,8 +13,8 @@ from ...data import collate_outputs
 
 # %% auto #0
 __all__ = ['TrainingCallback', 'MetricsHistory', 'ProgressBarCallback', 'PrintMetrics', 'is_main_process', 'require_package',
-           'flatten_dict', 'image_modalities', 'grid_batch', 'generation_grids', 'TrackerCallback', 'WandbCallback',
-           'read_wandb_run', 'MLFlowCallback', 'TensorBoardCallback']
+           'flatten_dict', 'LearningCurve', 'image_modalities', 'grid_batch', 'generation_grids', 'TrackerCallback',
+           'WandbCallback', 'read_wandb_run', 'MLFlowCallback', 'TensorBoardCallback']
 
 # %% ../../../nbs/20_trainers_callbacks.ipynb #49181f1b
 class TrainingCallback:
@@ -89,6 +89,31 @@ def flatten_dict(d: dict, prefix: str = '', sep: str = '.') -> dict:
         if isinstance(v, dict) and v: out.update(flatten_dict(v, key, sep))
         else: out[key] = v
     return out
+
+# %% ../../../nbs/20_trainers_callbacks.ipynb #ae0faba6
+class LearningCurve(TrainingCallback):
+    "Every `every` epochs (and at the last) record `fn(model)` (a float or a dict of floats) in `points` and `<run>/learning_curve.json`."
+    def __init__(self, fn, every: int = 10, seed: int = 0, filename: str = 'learning_curve.json'):
+        if not isinstance(every, int) or every < 1: raise ConfigError(f"every must be an int >= 1 (epochs); got {every!r}.")
+        self.fn, self.every, self.seed, self.filename, self.points = fn, every, seed, filename, []
+    def _path(self, trainer): return None if trainer.output_dir is None else Path(trainer.output_dir) / self.filename
+    def on_train_begin(self, trainer):   # a resumed run continues the curve of its run folder, dropping the epochs it will redo
+        p = self._path(trainer)
+        old = json.loads(p.read_text()) if p is not None and p.exists() else []
+        self.points = [q for q in old if q['epoch'] < trainer.start_epoch]
+    def on_epoch_end(self, trainer, epoch, metrics):
+        if epoch % self.every and epoch != trainer.training_config.num_epochs: return
+        model = getattr(trainer.model, 'module', trainer.model); was = model.training
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(self.seed); model.eval()
+            try: v = self.fn(model)
+            finally: model.train(was)
+        v = {k: float(x) for k, x in v.items()} if isinstance(v, dict) else {'value': float(v)}
+        self.points = [q for q in self.points if q['epoch'] != epoch] + [{'epoch': epoch, **v}]
+        p = self._path(trainer)
+        if p is not None and is_main_process():
+            tmp = p.with_suffix('.json.tmp'); tmp.write_text(json.dumps(self.points, indent=1)); os.replace(tmp, p)
+
 
 # %% ../../../nbs/20_trainers_callbacks.ipynb #63923756
 def image_modalities(model) -> list:
