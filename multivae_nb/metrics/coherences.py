@@ -23,8 +23,11 @@ class CoherenceEvaluatorConfig(EvaluatorConfig):
     subsets: list | None = None        # conditioning subsets to evaluate (lists of modalities); None: every non-empty proper subset
     joint_samples: int | None = None   # joint generations for the joint coherence; None: as many as test samples, 0: skip
     incomplete: str = 'complete'       # incomplete test sets: 'complete' (samples observing all of S) or 'observed' (condition on S ∩ observed)
+    average: str = 'micro'             # 'micro': accuracy over the samples (the papers); 'macro': mean per-class recall (the reference library)
     def __post_init__(self):
         super().__post_init__()
+        if self.average not in ('micro', 'macro'):
+            raise ConfigError(f"average must be 'micro' (plain accuracy, as the papers) or 'macro' (class-balanced, as the reference library); got {self.average!r}.")
         if self.incomplete not in ('complete', 'observed'):
             raise ConfigError(f"incomplete must be 'complete' or 'observed'; got {self.incomplete!r}.")
         if self.joint_samples is not None and (not isinstance(self.joint_samples, int) or self.joint_samples < 0):
@@ -71,29 +74,47 @@ def _ready(self):
     for c in self.classifiers.values():
         if isinstance(c, nn.Module): c.to(self.device).eval()
 
+def _accuracy(right: torch.Tensor, count: torch.Tensor, average: str) -> float:
+    "Accuracy from per-class counts: micro (over the samples) or macro (mean recall over the classes present); nan without samples."
+    if int(count.sum()) == 0: return math.nan
+    if average == 'micro': return (right.sum() / count.sum()).item()
+    seen = count > 0; return (right[seen] / count[seen]).mean().item()
+
+def _coherence_results(self, right, count, average) -> dict:
+    "The cross-coherence keys (per pair, per subset, per size, overall) under one average."
+    cross = {k: _accuracy(right[k], count[k], average) for k in right}
+    sub = {s: _nanmean([cross[s, m] for m in self.targets(s)]) for s in self.subsets}
+    out = {f'cross_coherence/{_name(s)}->{m}': v for (s, m), v in cross.items()}
+    out.update({f'cross_coherence/{_name(s)}': v for s, v in sub.items()})
+    for k in sorted({len(s) for s in self.subsets}): out[f'mean_coherence_{k}'] = _nanmean([v for s, v in sub.items() if len(s) == k])
+    if self.subsets: out['mean_coherence'] = _nanmean(list(sub.values()))
+    return out, cross, sub
+
 def _coherence_compute(self) -> dict:
     cfg = self.eval_config; _ready(self)
     out = {}
     n = len(self.test_dataset) if cfg.joint_samples is None else cfg.joint_samples   # first: its samples do not depend on the subsets
     if n > 0 and len(self.classifiers) > 1: out['joint_coherence'] = self.joint_coherence(n)
-    right = {(s, m): 0 for s in self.subsets for m in self.targets(s)}; count = dict.fromkeys(right, 0)
+    n_cls = max(int(self.test_dataset.labels.max()) + 1, 1)
+    right = {(s, m): torch.zeros(n_cls) for s in self.subsets for m in self.targets(s)}
+    count = {k: torch.zeros(n_cls) for k in right}
     for b in self.batches():
         known = b['labels'] >= 0
         for s in self.subsets:
             rows = known & rows_observing(b, s, 'all' if cfg.incomplete == 'complete' else 'any')
             if not bool(rows.any()): continue
             sb, tg = select(b, rows), self.targets(s)
+            y = sb['labels']; per_class = torch.bincount(y, minlength=n_cls).cpu()
             gen = self.model.predict(sb, cond_mod=list(s), gen_mod=tg)
             for m in tg:
-                right[s, m] += int((_classify(self.classifiers[m], gen[m], cfg.batch_size) == sb['labels']).sum()); count[s, m] += int(rows.sum())
-    self.counts = count
-    self.cross_coherences = {k: (right[k] / count[k] if count[k] else math.nan) for k in right}
-    self.subset_coherences = {s: _nanmean([self.cross_coherences[s, m] for m in self.targets(s)]) for s in self.subsets}
-    for (s, m), v in self.cross_coherences.items(): out[f'cross_coherence/{_name(s)}->{m}'] = v
-    for s, v in self.subset_coherences.items(): out[f'cross_coherence/{_name(s)}'] = v
-    sizes = sorted({len(s) for s in self.subsets})
-    for k in sizes: out[f'mean_coherence_{k}'] = _nanmean([v for s, v in self.subset_coherences.items() if len(s) == k])
-    if self.subsets: out['mean_coherence'] = _nanmean(list(self.subset_coherences.values()))
+                ok = _classify(self.classifiers[m], gen[m], cfg.batch_size) == y
+                right[s, m] += torch.bincount(y[ok], minlength=n_cls).cpu(); count[s, m] += per_class
+    self.counts = {k: int(c.sum()) for k, c in count.items()}
+    self.results_by_average = {a: _coherence_results(self, right, count, a)[0] for a in ('micro', 'macro')}
+    main, self.cross_coherences, self.subset_coherences = _coherence_results(self, right, count, cfg.average)
+    out.update(main)
+    other = 'macro' if cfg.average == 'micro' else 'micro'
+    out.update({f'{k}_{other}': v for k, v in self.results_by_average[other].items() if k.startswith('mean_coherence')})
     return out
 
 def _nanmean(v): v = [x for x in v if not math.isnan(x)]; return sum(v) / len(v) if v else math.nan

