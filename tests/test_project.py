@@ -38,6 +38,12 @@ def test_reproduction_results_recorded_and_quoted(name):
     assert f"{r['value']:.2f}" in readme, f"README does not quote {name}'s value {r['value']:.2f}"
 
 
+def test_reproduction_table_generated_from_results():
+    "The README's reproduction table is exactly what reproductions/make_table.py builds from the result files."
+    out = subprocess.run([sys.executable, str(ROOT / 'reproductions' / 'make_table.py'), '--check'], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
 def test_benchmark_recorded():
     b = json.loads((ROOT / 'benchmarks' / 'results' / 'training_speed.json').read_text())
     assert b['setting']['n_samples'] == 6000 and b['setting']['batch_size'] == 128 and b['setting']['latent_dim'] == 20
