@@ -229,7 +229,7 @@ class MixtureLatent:
 IW_ESTIMATORS = ('iwae', 'dreg')
 
 def importance_weighted(lw: torch.Tensor, z: torch.Tensor | None = None, estimator: str = 'iwae', dim: int = 0) -> torch.Tensor:
-    "log mean_k exp(lw) along `dim` (the K samples); 'dreg': same value, DReG gradients through the samples `z` (lw.shape + (D,))."
+    "log mean_k exp(lw) along `dim` (the K samples); 'dreg': same value, DReG gradients through the samples `z` (lw.shape + (D,)), unbiased only if z ~ the q of lw."
     if estimator not in IW_ESTIMATORS: raise ConfigError(f"estimator must be one of {list(IW_ESTIMATORS)}; got {estimator!r}.")
     value = log_mean_exp(lw, dim)
     if estimator == 'iwae': return value

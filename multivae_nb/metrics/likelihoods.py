@@ -39,7 +39,7 @@ class LikelihoodsEvaluatorConfig(EvaluatorConfig):
 # %% ../../nbs/33_metrics_likelihoods.ipynb #1e920b93
 @torch.no_grad()
 def conditional_log_likelihood(model: BaseMultiVAE, inputs, cond_mod, gen_mod, K: int = 1000, batch_size_K: int = 100) -> torch.Tensor:
-    "Per-sample estimate (B,) of log p(x_gen | x_cond) = log mean_k p(x_gen | z_k), z_k ~ q(z | x_cond)."
+    "Per-sample estimate (B,) of log p(x_gen | x_cond) = log mean_k p(x_gen | z_k), z_k ~ q(z | x_cond) (private latents of x_gen: from the model's generation prior)."
     C, G = _mods(model, cond_mod, 'cond_mod'), _mods(model, gen_mod, 'gen_mod')
     if set(C) & set(G): raise ConfigError(f"cond_mod {C} and gen_mod {G} must be disjoint.")
     check_batch(model, inputs, sorted(set(C) | set(G), key=model.modalities.index))

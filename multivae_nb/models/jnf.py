@@ -10,13 +10,13 @@ from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import (gaussian_kl, gaussian_log_density, standard_normal_log_density, reparameterize, log_mean_exp,
                                        DiagonalLatent)
-from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods
+from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods, likelihood_setup
 from ..nn import JointMLPEncoder
 from ..flows import MAF
 from .base import MultiStageMixin, TrainingStage
 
 # %% auto #0
-__all__ = ['JNFConfig', 'FlowExperts', 'FlowPosterior', 'ProductOfFlows', 'JNF']
+__all__ = ['JNFConfig', 'FlowExperts', 'FlowPosterior', 'GaussianProposal', 'ProductOfFlows', 'JNF']
 
 # %% ../../nbs/18_models_jnf.ipynb #c2bf9a5c
 @config
@@ -98,6 +98,25 @@ class FlowPosterior:
     @property
     def variance(self): return torch.linalg.inv(self._linear()[1]).diagonal(dim1=-2, dim2=-1)
 
+class GaussianProposal:
+    "N(m, s^2 Lambda^-1) per batch element (Lambda = L L^T, L lower Cholesky (B, D, D)): exact draws and log-density."
+    def __init__(self, m, L, scale: float = 1.0): self.m, self.L, self.scale = m, L, scale
+    def sample(self, *lead):
+        "Draws (*lead, B, D) and their log-density (*lead, B)."
+        B, D = self.m.shape
+        eps = torch.randn(*lead, B, D, dtype=self.m.dtype, device=self.m.device)
+        y = torch.linalg.solve_triangular(self.L.transpose(-1, -2), eps.reshape(-1, B, D).permute(1, 2, 0), upper=True)   # L^-T eps: (B, D, n)
+        z = self.m + self.scale * y.permute(2, 0, 1).reshape(eps.shape)
+        return z, standard_normal_log_density(eps) + self.L.diagonal(dim1=-2, dim2=-1).log().sum(-1) - D * math.log(self.scale)
+    def rsample(self, N: int | None = None): return self.sample()[0] if N is None else self.sample(N)[0]
+    def log_prob(self, z):
+        eps = ((z - self.m).unsqueeze(-2) @ self.L).squeeze(-2) / self.scale   # L^T (z - m) / s
+        return standard_normal_log_density(eps) + self.L.diagonal(dim1=-2, dim2=-1).log().sum(-1) - self.m.shape[-1] * math.log(self.scale)
+    @property
+    def mean(self): return self.m
+    @property
+    def variance(self): return self.scale ** 2 * torch.cholesky_inverse(self.L).diagonal(dim1=-2, dim2=-1)
+
 class ProductOfFlows:
     "pi_S(z) ∝ prod_j q_j(z | x_j) / p(z)^(|S_i|-1) over the observed experts of each sample; sampled by SIR from the product of their linearisations."
     def __init__(self, experts: FlowExperts, masks=None, divide_prior: bool = True, n_proposals: int = 16, scale: float = 1.05, jacobian: str = 'diagonal'):
@@ -133,14 +152,19 @@ class ProductOfFlows:
         return self._prop
 
     @torch.no_grad()
+    def importance_proposal(self):
+        "A proposal with an exact density for importance sampling: the Gaussian r (rows with a single observed expert: that flow itself)."
+        q = GaussianProposal(*self.proposal(), self.scale)
+        one = self.n_obs == 1
+        for j in range(len(self.experts)):
+            if bool((one & self.obs[j]).any()): q = _RowMix(FlowPosterior(self.experts, j), q, one & self.obs[j])
+        return q
+
+    @torch.no_grad()
     def particles(self, N: int = 1):
         "K proposals per (sample, batch element): z (K, N, B, D) and their normalised log-weights (K, N, B)."
-        m, L = self.proposal()
-        B, D = m.shape
-        eps = torch.randn(self.K, N, B, D, dtype=m.dtype, device=m.device)
-        y = torch.linalg.solve_triangular(L.transpose(-1, -2), eps.permute(2, 3, 0, 1).reshape(B, D, -1), upper=True)  # L^-T eps
-        z = m + self.scale * y.reshape(B, D, self.K, N).permute(2, 3, 0, 1)
-        log_r = standard_normal_log_density(eps) + L.diagonal(dim1=-2, dim2=-1).log().sum(-1) - D * math.log(self.scale)
+        z, log_r = GaussianProposal(*self.proposal(), self.scale).sample(self.K, N)
+        B = z.shape[-2]
         lw = self.log_target(z) - log_r
         self.log_norm = log_mean_exp(lw.reshape(-1, B), 0)                            # estimate of log of the normalising constant
         lw = lw - torch.logsumexp(lw, 0)
@@ -172,7 +196,7 @@ class ProductOfFlows:
     def variance(self): return self._moments()[1]
 
     def log_prob(self, z):
-        "log pi_S(z), normalised with the importance-sampling estimate of its constant."
+        "log pi_S(z) normalised with the estimate of its constant: approximate, and not the density of `rsample`'s SIR draws (no proposal density)."
         if self._cache is None: self.particles(1); self._used = False
         return self.log_target(z) - self.log_norm
 
@@ -250,6 +274,30 @@ def _jnf_posterior_distribution(self, inputs, cond_mod):
 def _jnf_posterior(self, inputs, cond_mod):
     raise ConfigError("JNF's posteriors are not Gaussian (flows); use posterior_distribution(inputs, cond_mod), encode or predict.")
 JNF.posterior_distribution, JNF.posterior = _jnf_posterior_distribution, _jnf_posterior
+
+# %% ../../nbs/18_models_jnf.ipynb #7a95b933
+def _exact_density(q):
+    "The proposal for importance sampling of a posterior object: each product of flows replaced by its exact-density `importance_proposal()`."
+    if isinstance(q, ProductOfFlows): return q.importance_proposal()
+    if isinstance(q, _RowMix): return _RowMix(_exact_density(q.a), _exact_density(q.b), q.use_a)
+    return q   # DiagonalLatent, FlowPosterior: exact densities
+
+def _jnf_importance_proposal(self, inputs, cond_mod):
+    "q(z | x_S) with an exact density for likelihood estimates: joint Gaussian, one flow, or the Gaussian proposal of the product of flows."
+    return _exact_density(self.posterior_distribution(inputs, cond_mod))
+
+@torch.no_grad()
+def _jnf_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
+    "Per-sample IWAE estimate (B,) of log p(x_target) with the exact-density proposal `importance_proposal(inputs, proposal_mod)` (a lower bound)."
+    S, T, inputs = likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod)
+    q = self.importance_proposal(inputs, S)
+    lws = []
+    for k0 in range(0, K, batch_size_K):
+        z = q.rsample(min(batch_size_K, K - k0))                             # (k, B, D)
+        lws.append(sum(self.recon_log_likelihoods(z, inputs, T).values()) + self.log_prior(z) - q.log_prob(z))
+    return log_mean_exp(torch.cat(lws, 0), 0)
+JNF.importance_proposal, JNF.log_likelihood = _jnf_importance_proposal, _jnf_log_likelihood
+
 
 # %% ../../nbs/18_models_jnf.ipynb #6bc4572a
 def _jnf_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:

@@ -19,7 +19,7 @@ __all__ = ['MMVAEConfig', 'MMVAE']
 class MMVAEConfig(BaseMultiVAEConfig):
     "MMVAE: mixture-of-experts posterior, stratified K-sample importance-weighted bound."
     K: int = 10                                     # importance samples per modality (stratum)
-    estimator: str = 'dreg'                         # 'dreg' (doubly reparameterised encoder gradients) or 'iwae'
+    estimator: str = 'dreg'                         # 'dreg' (doubly reparameterised: lower variance, biased with the mixture) or 'iwae' (exact gradient)
     prior_and_posterior_dist: str = 'laplace_with_softmax'  # 'normal', 'laplace' or 'laplace_with_softmax' (the paper's)
     learn_prior: bool = True                        # learn the prior's scale (the paper's --learn-prior)
     beta: float = 1.0                               # weight of log p(z) - log q(z|X) in the log-weights

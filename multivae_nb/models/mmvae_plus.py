@@ -18,7 +18,7 @@ from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, check_batch,
 __all__ = ['PRIVATE_SOURCES', 'MMVAEPlusConfig', 'MMVAEPlus']
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #ff8b459e
-PRIVATE_SOURCES = ('auxiliary', 'prior')
+PRIVATE_SOURCES = ('prior', 'auxiliary')
 
 @config
 class MMVAEPlusConfig(BaseMultiVAEConfig):
@@ -26,12 +26,12 @@ class MMVAEPlusConfig(BaseMultiVAEConfig):
     modality_specific_dim: int | None = None          # size of each private latent w_m (required)
     K: int = 10                                       # importance samples per modality (stratum)
     beta: float = 1.0                                 # weight of log p(z)p(w_m) - log q(z|X)q(w_m|x_m) in the log-weights
-    estimator: str = 'dreg'                           # 'dreg' (doubly reparameterised encoder gradients) or 'iwae'
+    estimator: str = 'dreg'                           # 'dreg' (doubly reparameterised: lower variance, biased with the mixture) or 'iwae' (exact gradient)
     prior_and_posterior_dist: str = 'laplace_with_softmax'  # 'laplace_with_softmax' (the paper's), 'laplace' or 'normal'
     learn_shared_prior: bool = False                  # learn the scale of the prior p(z)p(w_m)
     learn_modality_prior: bool = True                 # learn the scales of the auxiliary priors r_m(w_m)
     warmup: int = 0                                   # epochs of linear annealing of beta (per batch); 0: none
-    sample_private_from: str = 'auxiliary'            # generation: draw unknown private latents from r_n ('auxiliary') or p(w_n) ('prior')
+    sample_private_from: str = 'prior'                # generation: draw unknown private latents from p(w_n) ('prior', the paper's code) or r_n ('auxiliary')
     def __post_init__(self):
         super().__post_init__()
         d = self.modality_specific_dim
@@ -78,7 +78,7 @@ def _mmvaep_aux_prior(self, m) -> DiagonalLatent:
     return latent_from_encoder(torch.zeros_like(p), p, _dist(self))
 
 def _mmvaep_private_prior(self, m) -> DiagonalLatent:
-    "The distribution of an unknown private latent w_m at generation: r_m, or p(w_m) with `sample_private_from='prior'`."
+    "The distribution of an unknown private latent w_m at generation: p(w_m) (the marginal of p(z)p(w_m); default), or r_m with `sample_private_from='auxiliary'`."
     return self.aux_prior(m) if self.model_config.sample_private_from == 'auxiliary' else self.prior()[self.latent_dim:]
 
 def _mmvaep_log_prior(self, z): return self.prior()[:self.latent_dim].log_prob(z)
@@ -221,3 +221,18 @@ def _mmvaep_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100,
         lws.append(lw)
     return log_mean_exp(torch.cat(lws, 0), 0)
 MMVAEPlus.log_likelihood = _mmvaep_log_likelihood
+
+# %% ../../nbs/16_models_mmvae_plus.ipynb #be4fc192
+def _mmvaep_recon_log_likelihoods(self, z, inputs, mods=None, style: dict | None = None) -> dict:
+    "{n: log p(x_n | z, w_n)} of shape z.shape[:-1], w_n from `style` or drawn from the generation prior; zero where x_n is missing."
+    data, masks = inputs['data'], inputs.get('masks')
+    out = {}
+    for n in (mods or self.modalities):
+        w = (style or {}).get(n)
+        if w is None: g = self.private_prior(n); w = DiagonalLatent(g.loc.expand(*z.shape[:-1], -1), g.scale.expand(*z.shape[:-1], -1), g.family).rsample()
+        ll = self.likelihoods[n].log_prob(self.decoders[n](torch.cat([z, w], -1)).reconstruction, data[n])
+        if masks is not None and n in masks: ll = torch.where(masks[n].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
+        out[n] = ll
+    return out
+MMVAEPlus.recon_log_likelihoods = _mmvaep_recon_log_likelihoods
+

@@ -13,7 +13,7 @@ from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _m
 from ..nn import default_encoders, default_decoders
 
 # %% auto #0
-__all__ = ['MoPoEConfig', 'MoPoE']
+__all__ = ['COND_POSTERIORS', 'MoPoEConfig', 'MoPoE']
 
 # %% ../../nbs/15_models_mopoe.ipynb #49033e7c
 def _check_subsets(subs, mods):
@@ -35,6 +35,8 @@ def _check_subsets(subs, mods):
         seen.add(key); out.append([m for m in mods if m in key])
     return out
 
+COND_POSTERIORS = ('poe', 'mixture')
+
 @config
 class MoPoEConfig(BaseMultiVAEConfig):
     "MoPoE-VAE: mixture over subsets of products of experts, generalized multimodal ELBO, optional private latents."
@@ -43,6 +45,7 @@ class MoPoEConfig(BaseMultiVAEConfig):
     modalities_specific_dim: int | None = None  # size of each modality's private latent w_m; None or 0: no private latents
     beta_style: float = 1.0                     # weight of the private KLs, relative to the shared KL
     warmup: int = 0                             # epochs of linear annealing of beta (per batch); 0: none
+    conditional_posterior: str = 'poe'          # q(z | x_C) of a proper subset C: 'poe' (product of C's observed experts) or 'mixture' (over the subsets within C)
     def __post_init__(self):
         super().__post_init__()
         for f in ('beta', 'beta_style'):
@@ -53,6 +56,9 @@ class MoPoEConfig(BaseMultiVAEConfig):
         d = self.modalities_specific_dim
         if d is not None and (isinstance(d, bool) or not isinstance(d, int) or d < 0):
             raise ConfigError(f"modalities_specific_dim must be None or an int >= 0 (0/None: no private latents); got {d!r}.")
+        if self.conditional_posterior not in COND_POSTERIORS:
+            raise ConfigError(f"conditional_posterior must be one of {list(COND_POSTERIORS)} ('poe': the product of experts of the conditioning "
+                              f"modalities, the paper's; 'mixture': the mixture over the subsets they contain); got {self.conditional_posterior!r}.")
         if self.subsets is not None: self.subsets = _check_subsets(self.subsets, list(self.input_dims))
 
 # %% ../../nbs/15_models_mopoe.ipynb #b63a61c8
@@ -97,8 +103,15 @@ def _check_available(self, avail, obs, mods, what):
                           "or leave such samples out.")
 
 def _mopoe_posterior_distribution(self, inputs, cond_mod):
-    "q(z | x_C): uniform mixture of the PoEs of the subsets within cond_mod and the observed modalities (prior expert only for the full set)."
+    """q(z | x_C). C = all modalities: the joint posterior, the uniform mixture of the PoEs of the subsets within the observed modalities (prior expert
+    only for the full set). A proper subset C: the PoE of C's observed experts (`conditional_posterior='poe'`), or that mixture restricted to C ('mixture')."""
     cond = _mods(self, cond_mod, 'cond_mod')
+    if len(cond) < len(self.modalities) and self.model_config.conditional_posterior == 'poe':
+        mus, lvs = self.unimodal_experts(inputs, cond)
+        obs = masks_of(inputs, cond)
+        if obs is not None: self._check_available(obs.any(0, keepdim=True), obs, cond, f" among cond_mod={cond}")
+        mu, lv = product_of_experts(mus, lvs, obs, prior_expert=False)           # no prior expert: it belongs to the full set's product only
+        return DiagonalLatent(mu, torch.exp(0.5 * lv))
     inside = ~self.subset_masks[:, [m not in cond for m in self.modalities]].any(1)   # subsets contained in cond_mod
     if not bool(inside.any()):
         raise ConfigError(f"None of the model's subsets {self.subset_names} is contained in cond_mod={cond}; condition on more modalities, "
@@ -224,3 +237,19 @@ def _mopoe_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, 
         lws.append(lw)
     return log_mean_exp(torch.cat(lws, 0), 0)
 MoPoE.log_likelihood = _mopoe_log_likelihood
+
+# %% ../../nbs/15_models_mopoe.ipynb #a0bd1e2b
+def _mopoe_recon_log_likelihoods(self, z, inputs, mods=None, style: dict | None = None) -> dict:
+    "{m: log p(x_m | z, w_m)} of shape z.shape[:-1], w_m from `style` or drawn from the prior N(0, I); zero where x_m is missing. No private latents: the base's."
+    if not self.style_dim: return BaseMultiVAE.recon_log_likelihoods(self, z, inputs, mods)
+    data, masks = inputs['data'], inputs.get('masks')
+    out = {}
+    for m in (mods or self.modalities):
+        w = (style or {}).get(m)
+        if w is None: w = torch.randn(*z.shape[:-1], self.style_dim, dtype=z.dtype, device=z.device)
+        ll = self.likelihoods[m].log_prob(self.decoders[m](torch.cat([z, w], -1)).reconstruction, data[m])
+        if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
+        out[m] = ll
+    return out
+MoPoE.recon_log_likelihoods = _mopoe_recon_log_likelihoods
+

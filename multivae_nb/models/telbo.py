@@ -4,6 +4,7 @@
 
 # %% ../../nbs/17_models_telbo.ipynb #209ad031
 from __future__ import annotations
+import math
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize
@@ -23,16 +24,25 @@ def _check_factors(cfg, name):
         raise ConfigError(f"{name} must be a dict {{modality: weight >= 0}} with modalities among {list(cfg.input_dims)}; got {d!r}.")
     return {m: float(d.get(m, cfg.rescale_factors[m])) for m in cfg.input_dims}
 
+def _size_rescale_factors(input_dims: dict) -> dict:
+    "{m: max_k dim_k / dim_m}, dim_m the number of entries of one sample of m (product of its shape): 78.4 for a 10-d label beside a (1, 28, 28) image."
+    dims = {m: math.prod(s) for m, s in input_dims.items()}
+    top = max(dims.values())
+    return {m: top / d for m, d in dims.items()}
+
 @config
 class TELBOConfig(BaseMultiVAEConfig):
-    "TELBO: `warmup` epochs of joint ELBO, then unimodal ELBOs with frozen decoders; optional per-modality likelihood weights."
+    "TELBO: `warmup` epochs of joint ELBO, then unimodal ELBOs with frozen decoders; likelihood weights max_dim / dim_m by default (as the reference)."
     warmup: int = 10                   # epochs of stage 1 (joint encoder + decoders); stage 2 takes the rest of the trainer's num_epochs
-    lambda_factors: dict | None = None # {modality: weight of log p(x_m|z) in the joint ELBO}; default rescale_factors
-    gamma_factors: dict | None = None  # {modality: weight of log p(x_m|z) in the unimodal ELBO of m}; default rescale_factors
+    uses_likelihood_rescaling: bool = True  # without rescale_factors: weights max_dim / dim_m (dim_m = prod(input_dims[m])); False: rescale_factors (1)
+    lambda_factors: dict | None = None # {modality: weight of log p(x_m|z) in the joint ELBO (stage 'joint')}; default rescale_factors
+    gamma_factors: dict | None = None  # {modality: weight of log p(x_m|z) in the unimodal ELBO of m (stage 'unimodal')}; default rescale_factors
     encoder_variance: str = 'linear'   # variance head of the default networks: 'linear' (log-variance) or 'softplus'
     def __post_init__(self):
+        given = self.rescale_factors is not None
         super().__post_init__()
         if not isinstance(self.warmup, int) or self.warmup < 1: raise ConfigError(f"warmup (epochs of the joint stage) must be an int >= 1; got {self.warmup!r}.")
+        if self.uses_likelihood_rescaling and not given: self.rescale_factors = _size_rescale_factors(self.input_dims)
         self.lambda_factors, self.gamma_factors = _check_factors(self, 'lambda_factors'), _check_factors(self, 'gamma_factors')
 
 @MODELS.register
