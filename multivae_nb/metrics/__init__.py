@@ -7,9 +7,9 @@ __all__ = []
 
 # %% ../../nbs/39_metrics.ipynb #7afab52b
 from .base import Evaluator, EvaluatorConfig
-from .classifiers import (BaseClassifier, MLPClassifier, ConvClassifier, ArgmaxClassifier, default_classifier,
+from .classifiers import (BaseClassifier, MLPClassifier, ConvClassifier, ArgmaxClassifier, PolyMNISTClassifier, default_classifier,
                                               train_classifier, classifier_accuracy, save_classifier, load_classifier,
-                                              save_classifiers, load_classifiers)
+                                              save_classifiers, load_classifiers, dataset_fingerprint)
 from .coherences import CoherenceEvaluator, CoherenceEvaluatorConfig
 from .likelihoods import LikelihoodsEvaluator, LikelihoodsEvaluatorConfig, conditional_log_likelihood
 from .clustering import Clustering, ClusteringConfig
@@ -17,8 +17,8 @@ from .reconstruction import Reconstruction, ReconstructionConfig, ssim
 from .visualization import Visualization, VisualizationConfig
 from .fid import (FIDEvaluator, FIDEvaluatorConfig, MeanFDEvaluator, MeanFDEvaluatorConfig, InceptionFeatures,
                                      frechet_distance, FeatureStats)
-__all__ = ['Evaluator', 'EvaluatorConfig', 'BaseClassifier', 'MLPClassifier', 'ConvClassifier', 'ArgmaxClassifier', 'default_classifier',
-           'train_classifier', 'classifier_accuracy', 'save_classifier', 'load_classifier', 'save_classifiers', 'load_classifiers',
+__all__ = ['Evaluator', 'EvaluatorConfig', 'BaseClassifier', 'MLPClassifier', 'ConvClassifier', 'ArgmaxClassifier', 'PolyMNISTClassifier', 'default_classifier',
+           'train_classifier', 'classifier_accuracy', 'save_classifier', 'load_classifier', 'save_classifiers', 'load_classifiers', 'dataset_fingerprint',
            'CoherenceEvaluator', 'CoherenceEvaluatorConfig', 'LikelihoodsEvaluator', 'LikelihoodsEvaluatorConfig',
            'conditional_log_likelihood', 'Clustering', 'ClusteringConfig', 'Reconstruction', 'ReconstructionConfig', 'ssim', 'Visualization',
            'VisualizationConfig', 'FIDEvaluator', 'FIDEvaluatorConfig', 'MeanFDEvaluator', 'MeanFDEvaluatorConfig', 'InceptionFeatures',

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/31_metrics_classifiers.ipynb #5b5d309e
 from __future__ import annotations
-import json, math, time
+import hashlib, json, math, time
 from pathlib import Path
 import torch
 from torch import nn
@@ -17,8 +17,9 @@ from ..models.base import atomic_dir_write, sha256_file, CheckpointError, read_v
 import multivae_nb
 
 # %% auto #0
-__all__ = ['BaseClassifier', 'MLPClassifier', 'ConvClassifier', 'ArgmaxClassifier', 'default_classifier', 'classifier_accuracy',
-           'train_classifier', 'save_classifier', 'load_classifier', 'save_classifiers', 'load_classifiers']
+__all__ = ['BaseClassifier', 'MLPClassifier', 'ConvClassifier', 'ArgmaxClassifier', 'default_classifier', 'PolyMNISTClassifier',
+           'classifier_accuracy', 'train_classifier', 'dataset_fingerprint', 'save_classifier',
+           'check_classifier_metadata', 'load_classifier', 'save_classifiers', 'load_classifiers']
 
 # %% ../../nbs/31_metrics_classifiers.ipynb #ac41179e
 class BaseClassifier(ConfigurableModule):
@@ -87,6 +88,19 @@ def default_classifier(input_dim, n_classes: int = 10) -> BaseClassifier:
         return ConvClassifier(input_dim, n_classes, channels=(32, 64, 64, 128, 128)[:n])
     return MLPClassifier(input_dim, n_classes)
 
+# %% ../../nbs/31_metrics_classifiers.ipynb #77a700e9
+@ARCHITECTURES.register
+class PolyMNISTClassifier(BaseClassifier):
+    "The published PolyMNIST digit classifier: Conv(3→10, 4, 2, 1)–Dropout2d–ReLU–Conv(10→20, 4, 2, 1)–Dropout2d–ReLU–Linear(980→128)–Dropout–ReLU–Linear(128→10)."
+    def __init__(self, n_classes: int = 10, dropout: float = 0.5):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(3, 10, 4, 2, 1), nn.Dropout2d(dropout), nn.ReLU(), nn.Conv2d(10, 20, 4, 2, 1), nn.Dropout2d(dropout), nn.ReLU(),
+                                 nn.Flatten(), nn.Linear(20 * 7 * 7, 128), nn.Dropout(dropout), nn.ReLU(), nn.Linear(128, n_classes))
+    def forward(self, x):
+        x, lead = _flat_lead(x, 3)
+        return self.net(x).reshape(*lead, -1)
+
+
 # %% ../../nbs/31_metrics_classifiers.ipynb #6749fa3c
 def _check_labelled(dataset, modality, what='dataset'):
     if not isinstance(dataset, MultimodalBaseDataset):
@@ -153,34 +167,58 @@ def train_classifier(net: nn.Module, dataset: MultimodalBaseDataset, modality: s
     return hist
 
 # %% ../../nbs/31_metrics_classifiers.ipynb #dd19bece
-def save_classifier(net: BaseClassifier, folder):
-    "Save a registered classifier to `folder`: classifier.json (class, arguments, checksum) + classifier.safetensors."
+def dataset_fingerprint(dataset: MultimodalBaseDataset, modality: str) -> str:
+    "SHA-256 (hex, first 16 digits) of a modality's stored tensor and of the labels: which data a classifier belongs to."
+    _check_labelled(dataset, modality)
+    h = hashlib.sha256()
+    for t in (dataset.data[modality], dataset.labels):
+        t = t.detach().cpu().contiguous(); h.update(str((t.dtype, tuple(t.shape))).encode()); h.update(t.view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def save_classifier(net: BaseClassifier, folder, metadata: dict | None = None):
+    "Save a registered classifier to `folder`: classifier.json (class, arguments, checksum, `metadata`) + classifier.safetensors."
     spec = net.architecture_spec() if isinstance(net, ConfigurableModule) else None
     if spec is None:
         raise CheckpointError(f"{type(net).__name__} is not a registered classifier class with JSON-able arguments; subclass BaseClassifier and "
                               "decorate it with @ARCHITECTURES.register to save it without pickle.")
     def write(tmp):
         save_model(net, str(tmp / 'classifier.safetensors'))
-        info = {**spec, 'library_version': multivae_nb.__version__, 'weights_sha256': sha256_file(tmp / 'classifier.safetensors')}
+        info = {**spec, 'library_version': multivae_nb.__version__, 'weights_sha256': sha256_file(tmp / 'classifier.safetensors'),
+                'metadata': dict(metadata or {})}
         (tmp / 'classifier.json').write_text(json.dumps(info, indent=2))
     atomic_dir_write(folder, write)
 
-def load_classifier(folder) -> BaseClassifier:
-    "Rebuild a classifier saved with `save_classifier` (in eval mode)."
+def check_classifier_metadata(meta: dict, folder, expect: dict | None = None, min_accuracy: float | None = None):
+    "Raise a CheckpointError if `meta` differs from `expect` on any key, or records no test accuracy >= `min_accuracy`."
+    for k, v in (expect or {}).items():
+        if meta.get(k) != v:
+            raise CheckpointError(f"The classifier in {folder} was saved with {k}={meta.get(k)!r}, but {v!r} is expected: it belongs to other data or "
+                                  "another setting. Rebuild it for this data (e.g. python reproductions/polymnist_classifiers.py).")
+    if min_accuracy is not None:
+        acc = meta.get('test_accuracy')
+        if not isinstance(acc, (int, float)) or acc < min_accuracy:
+            raise CheckpointError(f"The classifier in {folder} records test_accuracy={acc!r}, below the {min_accuracy} required (untrained or badly "
+                                  "trained): retrain it and save it with metadata={'test_accuracy': ...}.")
+
+def load_classifier(folder, expect: dict | None = None, min_accuracy: float | None = None) -> BaseClassifier:
+    "Rebuild a classifier saved with `save_classifier` (in eval mode), refusing it if its metadata differs from `expect` or its accuracy is too low."
     info, w = read_verified(folder, 'classifier.json', 'classifier.safetensors', 'classifier')
+    check_classifier_metadata(info.get('metadata', {}), folder, expect, min_accuracy)
     net = build_architecture(info)
     try: load_model(net, str(w), strict=True)
     except Exception as e: raise CheckpointError(f"Could not load {w} into {type(net).__name__}: {e}") from e
     return net.eval()
 
-def save_classifiers(nets: dict, folder):
-    "Save {modality: classifier} to `folder`/<modality>/."
+def save_classifiers(nets: dict, folder, metadata: dict | None = None):
+    "Save {modality: classifier} to `folder`/<modality>/; `metadata` is {modality: dict}."
     if not isinstance(nets, dict) or not nets: raise ConfigError("nets must be a non-empty dict {modality: classifier}.")
-    for m, net in nets.items(): save_classifier(net, Path(folder) / m)
+    for m, net in nets.items(): save_classifier(net, Path(folder) / m, (metadata or {}).get(m))
 
-def load_classifiers(folder) -> dict:
-    "Load the {modality: classifier} dict written by `save_classifiers`."
+def load_classifiers(folder, expect: dict | None = None, min_accuracy: float | None = None) -> dict:
+    "Load the {modality: classifier} dict written by `save_classifiers`; `expect` is {modality: dict} of required metadata."
     folder = Path(folder)
     subs = sorted(p for p in folder.iterdir() if (p / 'classifier.json').exists()) if folder.is_dir() else []
     if not subs: raise CheckpointError(f"{folder} holds no saved classifier (expected <modality>/classifier.json sub-folders).")
-    return {p.name: load_classifier(p) for p in subs}
+    missing = sorted(set(expect or {}) - {p.name for p in subs})
+    if missing: raise CheckpointError(f"{folder} has no classifier for {missing}.")
+    return {p.name: load_classifier(p, (expect or {}).get(p.name), min_accuracy) for p in subs}
