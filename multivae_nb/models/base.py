@@ -227,12 +227,19 @@ def _unimodal_experts(self, inputs, mods=None) -> tuple:
     return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
 BaseMultiVAE.unimodal_experts = _unimodal_experts
 
-def _recon_log_likelihoods(self, z, inputs, mods=None) -> dict:
-    "{m: log p(x_m | z)} of shape z.shape[:-1]; zero for samples whose modality m is missing."
+def _draw_private(self, m, lead, like) -> torch.Tensor | None:
+    "A private latent w_m (*lead, d_w) from the model's generation prior, to decode from a shared z alone; None: the model has no private latents."
+    return None
+BaseMultiVAE.draw_private = _draw_private
+
+def _recon_log_likelihoods(self, z, inputs, mods=None, style: dict | None = None) -> dict:
+    "{m: log p(x_m | z[, w_m])} of shape z.shape[:-1], w_m from `style` or `draw_private` (models with private latents); zero where x_m is missing."
     data, masks = inputs['data'], inputs.get('masks')
     out = {}
     for m in (mods or self.modalities):
-        ll = self.likelihoods[m].log_prob(self.decoders[m](z).reconstruction, data[m])
+        w = (style or {}).get(m)
+        if w is None: w = self.draw_private(m, z.shape[:-1], z)
+        ll = self.likelihoods[m].log_prob(self.decoders[m](z if w is None else torch.cat([z, w], -1)).reconstruction, data[m])
         if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
         out[m] = ll
     return out
@@ -246,11 +253,16 @@ def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
     check_batch(self, inputs, sorted(set(S) | set(T), key=self.modalities.index))
     return S, T, zero_fill_missing(inputs)
 
+def _importance_proposal(self, inputs, cond_mod):
+    "The proposal of the importance-sampling estimates: q(z | x_S) itself by default (a model whose posterior has no exact density overrides this)."
+    return self.posterior_distribution(inputs, cond_mod)
+BaseMultiVAE.importance_proposal = _importance_proposal
+
 @torch.no_grad()
 def _log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
-    "Per-sample importance-sampling estimate of log p(x_target) with proposal q(z | x_proposal); shape (B,)."
+    "Per-sample importance-sampling estimate of log p(x_target) with proposal `importance_proposal(inputs, proposal_mod)`; shape (B,)."
     S, T, inputs = likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod)
-    q = self.posterior_distribution(inputs, S)
+    q = self.importance_proposal(inputs, S)
     lws = []
     for k0 in range(0, K, batch_size_K):
         z = q.rsample(min(batch_size_K, K - k0))                             # (k, B, D)

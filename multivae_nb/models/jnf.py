@@ -10,7 +10,7 @@ from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import (gaussian_kl, gaussian_log_density, standard_normal_log_density, reparameterize, log_mean_exp,
                                        DiagonalLatent)
-from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods, likelihood_setup
+from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods
 from ..nn import JointMLPEncoder
 from ..flows import MAF
 from .base import MultiStageMixin, TrainingStage
@@ -285,18 +285,7 @@ def _exact_density(q):
 def _jnf_importance_proposal(self, inputs, cond_mod):
     "q(z | x_S) with an exact density for likelihood estimates: joint Gaussian, one flow, or the Gaussian proposal of the product of flows."
     return _exact_density(self.posterior_distribution(inputs, cond_mod))
-
-@torch.no_grad()
-def _jnf_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
-    "Per-sample IWAE estimate (B,) of log p(x_target) with the exact-density proposal `importance_proposal(inputs, proposal_mod)` (a lower bound)."
-    S, T, inputs = likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod)
-    q = self.importance_proposal(inputs, S)
-    lws = []
-    for k0 in range(0, K, batch_size_K):
-        z = q.rsample(min(batch_size_K, K - k0))                             # (k, B, D)
-        lws.append(sum(self.recon_log_likelihoods(z, inputs, T).values()) + self.log_prior(z) - q.log_prob(z))
-    return log_mean_exp(torch.cat(lws, 0), 0)
-JNF.importance_proposal, JNF.log_likelihood = _jnf_importance_proposal, _jnf_log_likelihood
+JNF.importance_proposal = _jnf_importance_proposal   # the base's log_likelihood then importance-samples with it
 
 
 # %% ../../nbs/18_models_jnf.ipynb #6bc4572a

@@ -223,16 +223,9 @@ def _mmvaep_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100,
 MMVAEPlus.log_likelihood = _mmvaep_log_likelihood
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #be4fc192
-def _mmvaep_recon_log_likelihoods(self, z, inputs, mods=None, style: dict | None = None) -> dict:
-    "{n: log p(x_n | z, w_n)} of shape z.shape[:-1], w_n from `style` or drawn from the generation prior; zero where x_n is missing."
-    data, masks = inputs['data'], inputs.get('masks')
-    out = {}
-    for n in (mods or self.modalities):
-        w = (style or {}).get(n)
-        if w is None: g = self.private_prior(n); w = DiagonalLatent(g.loc.expand(*z.shape[:-1], -1), g.scale.expand(*z.shape[:-1], -1), g.family).rsample()
-        ll = self.likelihoods[n].log_prob(self.decoders[n](torch.cat([z, w], -1)).reconstruction, data[n])
-        if masks is not None and n in masks: ll = torch.where(masks[n].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
-        out[n] = ll
-    return out
-MMVAEPlus.recon_log_likelihoods = _mmvaep_recon_log_likelihoods
+def _mmvaep_draw_private(self, n, lead, like):
+    "w_n (*lead, d_w) from the generation prior `private_prior(n)`: the base's `recon_log_likelihoods` decodes [z, w_n] with it."
+    g = self.private_prior(n)
+    return DiagonalLatent(g.loc.expand(*lead, -1), g.scale.expand(*lead, -1), g.family).rsample()
+MMVAEPlus.draw_private = _mmvaep_draw_private
 

@@ -239,17 +239,8 @@ def _mopoe_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, 
 MoPoE.log_likelihood = _mopoe_log_likelihood
 
 # %% ../../nbs/15_models_mopoe.ipynb #a0bd1e2b
-def _mopoe_recon_log_likelihoods(self, z, inputs, mods=None, style: dict | None = None) -> dict:
-    "{m: log p(x_m | z, w_m)} of shape z.shape[:-1], w_m from `style` or drawn from the prior N(0, I); zero where x_m is missing. No private latents: the base's."
-    if not self.style_dim: return BaseMultiVAE.recon_log_likelihoods(self, z, inputs, mods)
-    data, masks = inputs['data'], inputs.get('masks')
-    out = {}
-    for m in (mods or self.modalities):
-        w = (style or {}).get(m)
-        if w is None: w = torch.randn(*z.shape[:-1], self.style_dim, dtype=z.dtype, device=z.device)
-        ll = self.likelihoods[m].log_prob(self.decoders[m](torch.cat([z, w], -1)).reconstruction, data[m])
-        if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
-        out[m] = ll
-    return out
-MoPoE.recon_log_likelihoods = _mopoe_recon_log_likelihoods
+def _mopoe_draw_private(self, m, lead, like):
+    "w_m ~ N(0, I) of shape (*lead, d_w), the prior of the private latents (None without private latents): the base's `recon_log_likelihoods` decodes [z, w_m]."
+    return torch.randn(*lead, self.style_dim, dtype=like.dtype, device=like.device) if self.style_dim else None
+MoPoE.draw_private = _mopoe_draw_private
 
