@@ -20,7 +20,7 @@ def _pm(v, se=None, nd=2) -> str:
 def _published(p: dict) -> tuple[str, str]:
     "(paper or original code, reference library) cells."
     ref = p.get('multivae')
-    ref_s = '' if ref is None else (_pm(*ref) if isinstance(ref, (list, tuple)) else str(ref))
+    ref_s = '' if ref is None else (_pm(*ref) if isinstance(ref, (list, tuple)) and len(ref) == 2 else str(ref))
     orig = [f"{v} ({k.replace('_', ' ')})" for k, v in p.items() if k != 'multivae']
     return ', '.join(orig), ref_s
 
@@ -56,7 +56,8 @@ def table() -> str:
              '|---|---|---|---|---|---|---|---|']
     for r in rows():
         orig, ref = _published(r.get('published', {}))
-        ours = _pm(r['value'], r.get('standard_error'))
+        ours = r.get('display') or _pm(r['value'], r.get('standard_error'))
+        if r.get('status') == 'partial': ours += ' (partial run)'
         wall = _hours((r.get('train_time_s') or 0) + (r.get('eval_time_s') or 0)) if r.get('train_time_s') else ''
         nb = f"[`{r['name']}`](reproductions/{r['name']}.ipynb)"
         lines.append(f"| {nb} | {r['metric']} | {orig} | {ref} | {ours} | {_budget(r)} | {wall} | {r.get('threads', '')} |")

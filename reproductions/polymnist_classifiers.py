@@ -13,29 +13,17 @@ import argparse, datetime, json, os, platform, sys, time
 from pathlib import Path
 import torch
 import multivae_nb
-from multivae_nb.core import data_root
-from multivae_nb.datasets import PolyMNIST
-from multivae_nb.metrics import (PolyMNISTClassifier, train_classifier, classifier_accuracy, save_classifier, load_classifiers,
-                                 dataset_fingerprint)
+from multivae_nb.metrics import PolyMNISTClassifier, train_classifier, classifier_accuracy, save_classifier, dataset_fingerprint
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from polymnist_tools import CLASSIFIERS, CACHE, load_data, load_polymnist_classifiers
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / 'assets' / 'polymnist_classifiers'
-MIN_ACCURACY = 0.9
-
-
-def load_data(root=None):
-    "PolyMNIST train and test (built from MNIST into <data root>/polymnist with seed 0 when no files are found)."
-    return PolyMNIST('train', root=root, build=True), PolyMNIST('test', root=root, build=True)
-
-
-def load_polymnist_classifiers(test: PolyMNIST, folder=OUT) -> dict:
-    "The saved classifiers, refused unless they were trained for exactly this test data and reached MIN_ACCURACY."
-    return load_classifiers(folder, expect={m: {'dataset': dataset_fingerprint(test, m)} for m in test.modalities}, min_accuracy=MIN_ACCURACY)
+OUT = CLASSIFIERS
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--root', default=None, help='data root (default: $MULTIVAE_NB_DATA, else ~/.cache/multivae_nb)')
+    p.add_argument('--cache-dir', default=str(CACHE), help='where PolyMNIST is built if no files are found (default $MULTIVAE_NB_POLYMNIST or ~/.cache/multivae_nb/polymnist)')
     p.add_argument('--out', default=str(OUT))
     p.add_argument('--epochs', type=int, default=15)
     p.add_argument('--batch-size', type=int, default=128)
@@ -43,7 +31,7 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--check', action='store_true', help='only load and score the saved classifiers')
     a = p.parse_args(argv)
-    train, test = load_data(a.root)
+    train, test = load_data(a.root, a.cache_dir)
     out = Path(a.out)
     if a.check:
         nets = load_polymnist_classifiers(test, out)

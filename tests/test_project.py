@@ -27,15 +27,24 @@ def test_public_api_example(tmp_path):
     assert torch.isfinite(loaded.compute_joint_nll(batch, K=10))
 
 
-@pytest.mark.parametrize('name', ['jmvae_binary_mnist', 'mvae_binary_mnist'])
+RESULT_NAMES = sorted(p.stem for p in (ROOT / 'reproductions' / 'results').glob('*.json') if p.stem != 'demo_digits')
+
+
+def test_mnist_reproductions_recorded():
+    assert {'jmvae_binary_mnist', 'mvae_binary_mnist'} <= set(RESULT_NAMES)
+
+
+@pytest.mark.parametrize('name', RESULT_NAMES)
 def test_reproduction_results_recorded_and_quoted(name):
-    "Each reproduction wrote its JSON with the required fields, and the README quotes its value."
+    "Each reproduction wrote its JSON with the required fields and has its notebook, and the README quotes its value."
     r = json.loads((ROOT / 'reproductions' / 'results' / f'{name}.json').read_text())
     for key in ('metric', 'value', 'published', 'seeds', 'epochs', 'hyperparameters', 'train_time_s', 'threads', 'library_version'):
         assert key in r, f"{name}.json lacks '{key}'"
     assert r['mode'] != 'quick', f"{name}.json holds a quick-mode result"
+    assert (ROOT / 'reproductions' / f'{name}.ipynb').exists(), f"no notebook for {name}"
     readme = (ROOT / 'README.md').read_text()
-    assert f"{r['value']:.2f}" in readme, f"README does not quote {name}'s value {r['value']:.2f}"
+    shown = r.get('display') or f"{r['value']:.2f}"
+    assert shown in readme, f"README does not quote {name}'s value {shown}"
 
 
 def test_reproduction_table_generated_from_results():

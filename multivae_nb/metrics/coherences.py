@@ -110,6 +110,7 @@ def _coherence_compute(self) -> dict:
                 ok = _classify(self.classifiers[m], gen[m], cfg.batch_size) == y
                 right[s, m] += torch.bincount(y[ok], minlength=n_cls).cpu(); count[s, m] += per_class
     self.counts = {k: int(c.sum()) for k, c in count.items()}
+    self._right, self._count = right, count
     self.results_by_average = {a: _coherence_results(self, right, count, a)[0] for a in ('micro', 'macro')}
     main, self.cross_coherences, self.subset_coherences = _coherence_results(self, right, count, cfg.average)
     out.update(main)
@@ -126,4 +127,18 @@ def _joint_coherence(self, n: int) -> float:
     preds = torch.stack([_classify(c, g[m], self.eval_config.batch_size) for m, c in self.classifiers.items()])   # (M', n)
     return (preds == preds[:1]).all(0).float().mean().item()
 
-CoherenceEvaluator.compute, CoherenceEvaluator.joint_coherence = _coherence_compute, _joint_coherence
+def _coherence_by_size(self, average: str = 'micro', include_inputs: bool = False) -> dict:
+    """{k: coherence with k inputs} from the last `eval()`: the mean over the subsets of size k of the mean over their targets — the modalities outside
+    the subset (`include_inputs=False`, the reference library's convention) or every scored modality, inputs included (the papers' code; needs
+    `include_recon=True`)."""
+    if not hasattr(self, '_right'): raise ConfigError("Run eval() first: by_size reads the counts of the last evaluation.")
+    if average not in ('micro', 'macro'): raise ConfigError(f"average must be 'micro' or 'macro'; got {average!r}.")
+    if include_inputs and not self.eval_config.include_recon:
+        raise ConfigError("include_inputs=True needs the targets inside each subset: evaluate with CoherenceEvaluatorConfig(include_recon=True).")
+    per = {}
+    for s in self.subsets:
+        tg = [m for m in self.classifiers if include_inputs or m not in s]
+        per.setdefault(len(s), []).append(_nanmean([_accuracy(self._right[s, m], self._count[s, m], average) for m in tg]))
+    return {k: _nanmean(v) for k, v in sorted(per.items())}
+
+CoherenceEvaluator.compute, CoherenceEvaluator.joint_coherence, CoherenceEvaluator.by_size = _coherence_compute, _joint_coherence, _coherence_by_size
