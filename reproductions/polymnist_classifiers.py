@@ -6,7 +6,9 @@
 The classifiers are written to reproductions/assets/polymnist_classifiers/m<i>/ (classifier.json with the SHA-256 of the weights, the test accuracy
 and the fingerprint of the PolyMNIST test data they belong to; classifier.safetensors), plus summary.json. The reproductions load them with
 `load_classifiers(folder, expect={m: {'dataset': dataset_fingerprint(test, m)}}, min_accuracy=0.9)`, which refuses classifiers of another build of
-PolyMNIST or untrained ones. Rebuilding with the same seed and thread count gives the same weights.
+PolyMNIST or untrained ones. The PolyMNIST build is deterministic (seed 0; checked: a rebuild into another folder has the same fingerprints);
+the photos come from scikit-image (0.26 here), whose sample images a different version could change — the fingerprints would then refuse the
+classifiers, and this script rebuilds them.
 """
 from __future__ import annotations
 import argparse, datetime, json, os, platform, sys, time
