@@ -12,8 +12,8 @@ from .core import ConfigError
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'LATENT_DISTS', 'IW_ESTIMATORS', 'Likelihood', 'NormalLikelihood', 'LaplaceLikelihood',
            'BernoulliLikelihood', 'CategoricalLikelihood', 'make_likelihood', 'reparameterize', 'gaussian_log_density',
-           'standard_normal_log_density', 'gaussian_kl', 'product_of_experts', 'log_mean_exp', 'subsets',
-           'DiagonalLatent', 'latent_from_encoder', 'MixtureLatent', 'importance_weighted']
+           'standard_normal_log_density', 'gaussian_kl', 'product_of_experts', 'subset_products', 'log_mean_exp',
+           'subsets', 'DiagonalLatent', 'latent_from_encoder', 'MixtureLatent', 'importance_weighted']
 
 # %% ../nbs/01_distributions.ipynb #f109b1e4
 def _sum_event(t: torch.Tensor, event_ndim: int) -> torch.Tensor:
@@ -139,6 +139,31 @@ def product_of_experts(mus: torch.Tensor, logvars: torch.Tensor, masks: torch.Te
     w = torch.exp(logvar.unsqueeze(0) + neg[:mus.shape[0]])  # sigma^2 / sigma_m^2, 0 where masked
     mu = (w * mus).sum(0)
     return mu, logvar
+
+# %% ../nbs/01_distributions.ipynb #214286fc
+def subset_products(mus: torch.Tensor, logvars: torch.Tensor, use: torch.Tensor, prior: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Products of experts of S subsets at once: `mus`, `logvars` (M, B, D); `use` (S, M) or (S, M, B) bool, expert m in the product of subset s
+    (for sample b); `prior` (S,) or (S, B) bool, the prior expert N(0, I) in it. -> mu, logvar (S, B, D), float32."""
+    with torch.autocast(mus.device.type, enabled=False):
+        mus, logvars = mus.float(), logvars.float()
+        neg = -logvars
+        c = neg.detach().amax(0).clamp(min=0)                                   # (B, D): the result does not depend on it
+        if bool((c - neg.detach().amin(0)).max() > 80):                          # scaled precisions could underflow: exact dense path
+            S, M = use.shape[:2]; u = use if use.dim() == 3 else use.unsqueeze(-1).expand(S, M, mus.shape[1])
+            pr = prior if prior.dim() == 2 else prior.unsqueeze(-1).expand(S, mus.shape[1])
+            z = torch.zeros_like(mus[:1]); grid = lambda t: torch.cat([t, z]).unsqueeze(1).expand(-1, S, -1, -1)
+            return product_of_experts(grid(mus), grid(logvars), torch.cat([u.transpose(0, 1), pr.unsqueeze(0)]), prior_expert=False)
+        p = torch.exp(neg - c)                                                   # (M, B, D) scaled precisions, in (0, 1]
+        w = use.to(p.dtype)
+        if w.dim() == 2:                                                         # the same subsets for every sample: one matrix product
+            M = p.shape[0]; both = w @ torch.cat([p, p * mus], -1).reshape(M, -1)
+            t, num = both.reshape(w.shape[0], *p.shape[1:-1], 2 * p.shape[-1]).chunk(2, -1)
+        else:
+            t, num = torch.einsum('smb,mbd->sbd', w, p), torch.einsum('smb,mbd->sbd', w, p * mus)
+        pr = prior.to(p.dtype).reshape(*prior.shape, *([1] * (3 - prior.dim())))
+        t = t + pr * torch.exp(-c)
+        return num / t, -(t.log() + c)
+
 
 # %% ../nbs/01_distributions.ipynb #d5b4a123
 def log_mean_exp(x: torch.Tensor, dim: int = 0) -> torch.Tensor:

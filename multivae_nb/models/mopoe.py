@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
-from ..distributions import (gaussian_kl, reparameterize, product_of_experts, subsets, DiagonalLatent, MixtureLatent,
+from ..distributions import (gaussian_kl, reparameterize, product_of_experts, subset_products, subsets, DiagonalLatent, MixtureLatent,
                                        gaussian_log_density, standard_normal_log_density, log_mean_exp)
 from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing, check_batch,
                                     likelihood_setup)
@@ -81,13 +81,11 @@ class MoPoE(BaseMultiVAE):
 # %% ../../nbs/15_models_mopoe.ipynb #b0986ded
 def _subset_posteriors(self, mus, lvs, obs, rows, prior_rows):
     "PoE of each subset `rows` (S, M') of the experts `mus`, `lvs` (M', B, D) for each sample; prior expert in `prior_rows` (S,). -> mu, lv (S, B, D), avail (S, B)."
-    S = rows.shape[0]
     avail = ~(rows.unsqueeze(-1) & ~obs.unsqueeze(0)).any(1)                     # (S, B): S is observed by sample i
-    use = (rows.unsqueeze(-1) & avail.unsqueeze(1)).transpose(0, 1)            # (M', S, B): expert m in the product of (S, i)
-    prior = (prior_rows.unsqueeze(-1) | ~avail).unsqueeze(0)                    # (1, S, B): prior expert; alone in unavailable cells
-    zero = torch.zeros_like(mus[:1])
-    grid = lambda t: torch.cat([t, zero]).unsqueeze(1).expand(-1, S, -1, -1)    # (M'+1, S, B, D)
-    mu, lv = product_of_experts(grid(mus), grid(lvs), torch.cat([use, prior]), prior_expert=False)
+    if bool(avail.all()): mu, lv = subset_products(mus, lvs, rows, prior_rows)   # the same subsets for every sample: one matrix product
+    else:
+        use = rows.unsqueeze(-1) & avail.unsqueeze(1)                           # (S, M', B): expert m in the product of (S, i)
+        mu, lv = subset_products(mus, lvs, use, prior_rows.unsqueeze(-1) | ~avail)   # the prior expert alone in unavailable cells
     return mu, lv, avail
 
 def _check_available(self, avail, obs, mods, what):
