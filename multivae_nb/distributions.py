@@ -261,6 +261,6 @@ def importance_weighted(lw: torch.Tensor, z: torch.Tensor | None = None, estimat
     if z is None or tuple(z.shape[:-1]) != tuple(lw.shape):
         raise ConfigError(f"DReG needs the samples z of shape lw.shape + (D,) = {tuple(lw.shape)} + (D,); got {None if z is None else tuple(z.shape)}.")
     w = torch.softmax(lw.detach(), dim)
-    if z.requires_grad: z.register_hook(lambda g: g * w.unsqueeze(-1))
+    if z.requires_grad: z.register_hook(lambda g: (g * w.unsqueeze(-1)).to(g.dtype))   # keep z's dtype (bf16 under autocast)
     surrogate = (w * lw).sum(dim)
     return value.detach() + surrogate - surrogate.detach()
