@@ -162,7 +162,7 @@ def subset_products(mus: torch.Tensor, logvars: torch.Tensor, use: torch.Tensor,
             t, num = torch.einsum('smb,mbd->sbd', w, p), torch.einsum('smb,mbd->sbd', w, p * mus)
         pr = prior.to(p.dtype).reshape(*prior.shape, *([1] * (3 - prior.dim())))
         t = t + pr * torch.exp(-c)
-        return num / t, -(t.log() + c)
+        return (num / t).contiguous(), (-(t.log() + c)).contiguous()   # einsum may return a permuted layout: randn_like would follow it
 
 
 # %% ../nbs/01_distributions.ipynb #d5b4a123

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
-from ..distributions import gaussian_kl, reparameterize, product_of_experts, subsets
+from ..distributions import gaussian_kl, reparameterize, product_of_experts, subset_products, subsets
 from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing
 
 # %% auto #0
@@ -69,8 +69,7 @@ def _mvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0
     sub = self.training_subsets().to(mus.device)                        # (S, M)
     S = sub.shape[0]
     grid = sub.unsqueeze(-1) & obs.unsqueeze(0)                         # (S, M, B): expert m used for sample i in subset s
-    mu, lv = product_of_experts(mus.unsqueeze(1).expand(M, S, B, -1), lvs.unsqueeze(1).expand(M, S, B, -1),
-                                grid.transpose(0, 1), prior_expert=True)   # (S, B, D)
+    mu, lv = subset_products(mus, lvs, grid, torch.ones(S, dtype=torch.bool, device=mus.device))   # (S, B, D), prior expert in each
     z = reparameterize(mu, lv)
     recon = torch.zeros(S, B, device=mus.device)
     for j, m in enumerate(self.modalities):
