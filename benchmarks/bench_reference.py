@@ -29,7 +29,7 @@ import argparse, json, logging, os, resource, sys, tempfile, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_training import (BATCH, DIMS, LATENT, MODELS, N, PRIVATE_DIM, STAGED, check_inputs, data_fingerprint, load_data, median,  # noqa: E402
+from bench_training import (BATCH, DIMS, LATENT, MODELS, N, PRIVATE_DIM, STAGED, check_inputs, data_fingerprint, load_data, median, parameter_counts,  # noqa: E402
                             stage_epochs)
 
 
@@ -82,8 +82,7 @@ def run_one(name: str, threads: int, epochs: int, warmup_epochs: int, n: int = N
     stage_len, num_epochs = stage_epochs(warmup_epochs, epochs, staged)
     torch.manual_seed(0)
     model = build_model(name, stage_len, decoders)
-    counts = {'n_parameters': sum(p.numel() for p in model.parameters()),   # before training (staged runs end with parts frozen)
-              'n_trainable_parameters': sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    counts = parameter_counts(model)   # before training (staged runs end with parts frozen)
     checks = _alignment_checks(model, MultimodalBaseDataset, d, staged)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     Cfg, Base = (MultistageTrainerConfig, MultistageTrainer) if staged else (BaseTrainerConfig, BaseTrainer)

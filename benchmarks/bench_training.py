@@ -68,6 +68,12 @@ def check_inputs(d: dict, seed: int = 1) -> dict:
 def median(v): v = sorted(v); return v[len(v) // 2]
 
 
+def parameter_counts(model) -> dict:
+    "All and trainable parameters of a model (either library's)."
+    return {'n_parameters': sum(p.numel() for p in model.parameters()),
+            'n_trainable_parameters': sum(p.numel() for p in model.parameters() if p.requires_grad)}
+
+
 def stage_epochs(warmup_epochs: int, epochs: int, staged: bool) -> tuple:
     "(epochs of each stage (staged models), total epochs of the run)."
     per_stage = warmup_epochs + epochs
@@ -139,8 +145,7 @@ def run_one(model_name: str, threads: int, epochs: int, warmup_epochs: int, nets
     stage_len, num_epochs = stage_epochs(warmup_epochs, epochs, staged)
     torch.manual_seed(0)
     model = build_model(model_name, nets, stage_len)
-    counts = {'n_parameters': sum(p.numel() for p in model.parameters()),   # before training (staged runs end with parts frozen)
-              'n_trainable_parameters': sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    counts = parameter_counts(model)   # before training (staged runs end with parts frozen)
     checks = _alignment_checks(model, ds, d)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     Cfg, Trainer = (TwoStepsTrainerConfig, TwoStepsTrainer) if staged else (BaseTrainerConfig, BaseTrainer)
