@@ -55,7 +55,6 @@ def build_model(name: str, stage_len: int, decoders: str = 'logits'):
 
 def _alignment_checks(model, ds_cls, d, staged: bool) -> dict:
     "Weights-free likelihood check (fixed logits) and the first batch's loss at initialisation (no annealing; first stage for JNF and TELBO)."
-    import torch
     c = check_inputs(d)
     lik = {m: round(float(model.recon_log_probs[m](c['logits'][m], c['targets'][m]).reshape(len(c['logits'][m]), -1).sum(-1).mean()), 4)
            for m in DIMS}

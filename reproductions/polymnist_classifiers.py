@@ -11,7 +11,7 @@ the photos come from scikit-image (0.26 here), whose sample images a different v
 classifiers, and this script rebuilds them.
 """
 from __future__ import annotations
-import argparse, datetime, json, os, platform, sys, time
+import argparse, datetime, json, os, platform, sys
 from pathlib import Path
 import torch
 import multivae_nb

@@ -9,6 +9,7 @@ Rerunning the notebook continues the training from the last checkpoint.
 from __future__ import annotations
 import datetime, json
 from pathlib import Path
+from multivae_nb.trainers.base import checkpoints_of
 
 HERE = Path(__file__).resolve().parent
 
@@ -19,10 +20,10 @@ def snapshot(run_root: Path) -> dict | None:
     run = runs[-1]
     hist = json.loads((run / 'metrics_history.json').read_text())
     curve = json.loads((run / 'learning_curve.json').read_text()) if (run / 'learning_curve.json').exists() else []
-    cks = sorted((int(p.name.rsplit('_', 1)[1]) for p in run.glob('checkpoint_epoch_*') if p.name.rsplit('_', 1)[1].isdigit()), reverse=True)
+    cks = checkpoints_of(run)
     cfg = json.loads((run / 'training_config.json').read_text()) if (run / 'training_config.json').exists() else {}
     return {'name': run_root.name, 'run_folder': str(run.relative_to(HERE)), 'snapshot_time': datetime.datetime.now().isoformat(timespec='seconds'),
-            'epochs_done': len(hist), 'num_epochs': cfg.get('num_epochs'), 'last_checkpoint_epoch': cks[0] if cks else None,
+            'epochs_done': len(hist), 'num_epochs': cfg.get('num_epochs'), 'last_checkpoint_epoch': int(cks[-1].name.rsplit('_', 1)[1]) if cks else None,
             'training_time_s': round(sum(h.get('epoch_time_s', 0) for h in hist)),
             'train_loss': [round(h['train_loss'], 4) for h in hist], 'learning_curve': curve,
             'continue_with': f"cd reproductions && OMP_NUM_THREADS=1 jupyter nbconvert --to notebook --execute --inplace "

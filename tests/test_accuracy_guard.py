@@ -3,7 +3,7 @@
 JMVAE on real binarised MNIST (the reproduction's networks, narrower) and MoPoE on a PolyMNIST subset (the published conv networks): same seed, same
 data order; the final training losses must agree within a stated relative tolerance, and the posterior algebra stays float32 under autocast.
 """
-import os, sys
+import sys
 from pathlib import Path
 import pytest
 import torch

@@ -80,8 +80,8 @@ def _accuracy(right: torch.Tensor, count: torch.Tensor, average: str) -> float:
     if average == 'micro': return (right.sum() / count.sum()).item()
     seen = count > 0; return (right[seen] / count[seen]).mean().item()
 
-def _coherence_results(self, right, count, average) -> dict:
-    "The cross-coherence keys (per pair, per subset, per size, overall) under one average."
+def _coherence_results(self, right, count, average) -> tuple:
+    "Under one average: (the cross-coherence keys — per pair, per subset, per size, overall —, the pair accuracies, the subset accuracies)."
     cross = {k: _accuracy(right[k], count[k], average) for k in right}
     sub = {s: _nanmean([cross[s, m] for m in self.targets(s)]) for s in self.subsets}
     out = {f'cross_coherence/{_name(s)}->{m}': v for (s, m), v in cross.items()}
@@ -111,8 +111,9 @@ def _coherence_compute(self) -> dict:
                 right[s, m] += torch.bincount(y[ok], minlength=n_cls).cpu(); count[s, m] += per_class
     self.counts = {k: int(c.sum()) for k, c in count.items()}
     self._right, self._count = right, count
-    self.results_by_average = {a: _coherence_results(self, right, count, a)[0] for a in ('micro', 'macro')}
-    main, self.cross_coherences, self.subset_coherences = _coherence_results(self, right, count, cfg.average)
+    res = {a: _coherence_results(self, right, count, a) for a in ('micro', 'macro')}
+    self.results_by_average = {a: r[0] for a, r in res.items()}
+    main, self.cross_coherences, self.subset_coherences = res[cfg.average]
     out.update(main)
     other = 'macro' if cfg.average == 'micro' else 'micro'
     out.update({f'{k}_{other}': v for k, v in self.results_by_average[other].items() if k.startswith('mean_coherence')})

@@ -16,7 +16,7 @@ from .callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
 
 # %% auto #0
 __all__ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler', 'dist_info', 'init_distributed', 'TrainingError',
-           'BaseTrainer', 'to_device', 'latest_checkpoint']
+           'BaseTrainer', 'to_device', 'checkpoints_of', 'latest_checkpoint']
 
 # %% ../../../nbs/21_trainers_base.ipynb #28174ba1
 _AMP_DTYPES = ('bfloat16',)
@@ -416,12 +416,17 @@ def _best_model(self) -> BaseMultiVAE:
 BaseTrainer.train, BaseTrainer.best_model, BaseTrainer._early_stopping_step = _train, _best_model, _early_stopping_step
 
 # %% ../../../nbs/21_trainers_base.ipynb #02a2e575
+def checkpoints_of(run) -> list:
+    "The `checkpoint_epoch_<n>` folders of a run folder, by increasing epoch."
+    cks = [p for p in Path(run).glob('checkpoint_epoch_*') if p.name.rsplit('_', 1)[1].isdigit()]
+    return sorted(cks, key=lambda p: int(p.name.rsplit('_', 1)[1]))
+
 def latest_checkpoint(output_dir, model_name: str) -> Path | None:
-    "The newest `checkpoint_epoch_<n>` of the runs of `model_name` under `output_dir` (newest run folder first, then highest epoch); None if none."
+    "The newest complete `checkpoint_epoch_<n>` of the runs of `model_name` under `output_dir` (newest run folder first, then highest epoch); None if none."
     runs = sorted(Path(output_dir).glob(f'{model_name}_training_*'), key=lambda p: p.name, reverse=True)   # the names sort by start time
     for run in runs:
-        cks = [p for p in run.glob('checkpoint_epoch_*') if p.name.rsplit('_', 1)[1].isdigit() and (p / 'training_state.pt').exists()]
-        if cks: return max(cks, key=lambda p: int(p.name.rsplit('_', 1)[1]))
+        cks = [p for p in checkpoints_of(run) if (p / 'training_state.pt').exists()]
+        if cks: return cks[-1]
     return None
 
 
@@ -445,8 +450,7 @@ def _save_checkpoint(self, epoch: int):
             torch.save(state, tmp / 'training_state.pt')
             self.training_config.save_json(tmp / 'training_config.json')
         atomic_dir_write(path, write)
-        olds = sorted((p for p in self.output_dir.glob('checkpoint_epoch_*') if p.name.rsplit('_', 1)[1].isdigit()),
-                      key=lambda p: int(p.name.rsplit('_', 1)[1]))
+        olds = checkpoints_of(self.output_dir)
         for p in olds[:-self.training_config.keep_checkpoints]:
             import shutil; shutil.rmtree(p, ignore_errors=True)
     self._barrier()
