@@ -53,6 +53,12 @@ def test_reproduction_table_generated_from_results():
     assert out.returncode == 0, out.stderr
 
 
+def test_speed_table_generated_from_side_by_side_run():
+    "The README's speed table is exactly what benchmarks/make_speed_table.py builds from the side-by-side JSON (not provisional)."
+    out = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'make_speed_table.py'), '--check'], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
 def test_benchmark_recorded():
     b = json.loads((ROOT / 'benchmarks' / 'results' / 'training_speed.json').read_text())
     assert b['setting']['n_samples'] == 6000 and b['setting']['batch_size'] == 128 and b['setting']['latent_dim'] == 20
