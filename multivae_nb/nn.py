@@ -233,13 +233,13 @@ class ResnetBlock(nn.Module):
         return self.shortcut(x) + 0.1 * self.conv_1(act(self.conv_0(act(x, 0.2)), 0.2))
 
 class _ResnetBranch(nn.Module):
-    "conv 3→64, RB(64,64), pool, RB(64,128), pool, RB(128,256) (28→14→7), and linear μ, log σ² heads from the 256·7·7 features."
-    def __init__(self, latent_dim: int):
+    "conv 3→w, RB(w,w), pool, RB(w,2w), pool, RB(2w,4w) (28→14→7), and linear μ, log σ² heads from the 4w·7·7 features (published: w = 64)."
+    def __init__(self, latent_dim: int, width: int = 64):
         super().__init__()
-        pool = lambda: nn.AvgPool2d(3, stride=2, padding=1)
-        self.conv_img = nn.Conv2d(3, 64, 3, padding=1)
-        self.resnet = nn.Sequential(ResnetBlock(64, 64), pool(), ResnetBlock(64, 128), pool(), ResnetBlock(128, 256), nn.Flatten())
-        self.mu, self.var = nn.Linear(256 * 7 * 7, latent_dim), nn.Linear(256 * 7 * 7, latent_dim)
+        pool, w = lambda: nn.AvgPool2d(3, stride=2, padding=1), width
+        self.conv_img = nn.Conv2d(3, w, 3, padding=1)
+        self.resnet = nn.Sequential(ResnetBlock(w, w), pool(), ResnetBlock(w, 2 * w), pool(), ResnetBlock(2 * w, 4 * w), nn.Flatten())
+        self.mu, self.var = nn.Linear(4 * w * 7 * 7, latent_dim), nn.Linear(4 * w * 7 * 7, latent_dim)
     def forward(self, x):
         h = self.resnet(self.conv_img(x))
         return ModelOutput(embedding=self.mu(h), log_covariance=self.var(h))
@@ -248,25 +248,27 @@ class _ResnetBranch(nn.Module):
 class PolyMNISTResnetEncoder(BaseEncoder):
     "MMVAE+'s PolyMNIST encoder: a residual network for the shared latent and, if `style_dim > 0`, another for the private latent."
     def __init__(self, latent_dim: int,
-                 style_dim: int = 0):   # > 0: the private (modality-specific) latent's size (MMVAE+: 32)
+                 style_dim: int = 0,    # > 0: the private (modality-specific) latent's size (MMVAE+: 32)
+                 width: int = 64):      # channels of the first stage (then 2×, 4×); 64 is the published network, 32 a CPU-sized one
         super().__init__()
-        self.style_head = _ResnetBranch(style_dim) if style_dim else None   # registered first: the parameter order of MMVAE+'s code
-        self.head = _ResnetBranch(latent_dim)
+        self.style_head = _ResnetBranch(style_dim, width) if style_dim else None   # registered first: the parameter order of MMVAE+'s code
+        self.head = _ResnetBranch(latent_dim, width)
     def forward(self, x): return _fold(lambda x: _with_style(self, x), x)   # each branch reads the image
 
 @ARCHITECTURES.register
 class PolyMNISTResnetDecoder(BaseDecoder):
-    "MMVAE+'s PolyMNIST decoder: linear to 256×7×7, RB(256,128), ×2, RB(128,64), ×2, RB(64,64), leaky ReLU, conv 64→3; any leading dims."
-    def __init__(self, latent_dim: int):   # the total latent size (shared + private)
+    "MMVAE+'s PolyMNIST decoder: linear to 4w×7×7, RB(4w,2w), ×2, RB(2w,w), ×2, RB(w,w), leaky ReLU, conv w→3 (published w = 64); any leading dims."
+    def __init__(self, latent_dim: int,   # the total latent size (shared + private)
+                 width: int = 64):        # as the encoder's
         super().__init__()
-        self.fc = nn.Linear(latent_dim, 256 * 7 * 7)
-        self.resnet = nn.Sequential(ResnetBlock(256, 128), nn.Upsample(scale_factor=2), ResnetBlock(128, 64), nn.Upsample(scale_factor=2),
-                                    ResnetBlock(64, 64), nn.LeakyReLU(0.2))
-        self.conv_img = nn.Conv2d(64, 3, 3, padding=1)
+        w = self.width = width
+        self.fc = nn.Linear(latent_dim, 4 * w * 7 * 7)
+        self.resnet = nn.Sequential(ResnetBlock(4 * w, 2 * w), nn.Upsample(scale_factor=2), ResnetBlock(2 * w, w), nn.Upsample(scale_factor=2),
+                                    ResnetBlock(w, w), nn.LeakyReLU(0.2))
+        self.conv_img = nn.Conv2d(w, 3, 3, padding=1)
     def forward(self, z):
-        out = self.conv_img(self.resnet(self.fc(z.reshape(-1, z.shape[-1])).view(-1, 256, 7, 7)))
+        out = self.conv_img(self.resnet(self.fc(z.reshape(-1, z.shape[-1])).view(-1, 4 * self.width, 7, 7)))
         return ModelOutput(reconstruction=out.reshape(*z.shape[:-1], *out.shape[1:]))
-
 
 # %% ../nbs/03_nn.ipynb #192583d8
 @ARCHITECTURES.register
