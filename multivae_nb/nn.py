@@ -13,7 +13,7 @@ from .core import ConfigError, ModelOutput, ARCHITECTURES
 __all__ = ['ACTIVATIONS', 'ConfigurableModule', 'build_architecture', 'BaseEncoder', 'BaseJointEncoder', 'BaseDecoder', 'mlp',
            'GaussianHead', 'MLPEncoder', 'MLPDecoder', 'ConvEncoder28', 'ConvDecoder28', 'PolyMNISTConvEncoder',
            'PolyMNISTConvDecoder', 'PolyMNISTConvHeadEncoder', 'ResnetBlock', 'PolyMNISTResnetEncoder',
-           'PolyMNISTResnetDecoder', 'JointMLPEncoder', 'default_encoders', 'default_decoders']
+           'PolyMNISTResnetDecoder', 'JointMLPEncoder', 'MultiHeadJointEncoder', 'default_encoders', 'default_decoders']
 
 # %% ../nbs/03_nn.ipynb #0d332ea3
 class ConfigurableModule(nn.Module):
@@ -288,6 +288,25 @@ class JointMLPEncoder(BaseJointEncoder):
     def forward(self, inputs: dict):
         feats = [self.trunks[m](inputs[m].flatten(start_dim=inputs[m].dim() - len(s))) for m, s in self.input_dims.items()]
         return self.head(self.joint(torch.cat(feats, -1)))
+
+# %% ../nbs/03_nn.ipynb #3e1a0c02
+@ARCHITECTURES.register
+class MultiHeadJointEncoder(BaseJointEncoder):
+    "Joint encoder: one unimodal encoder per modality (built from architecture specs), their embeddings concatenated, an MLP, a Gaussian head."
+    def __init__(self, heads: dict,                # {modality: architecture spec} of a registered encoder, e.g. net.architecture_spec()
+                 latent_dim: int,
+                 hidden_dims=(512, 512),           # MLP widths after the concatenation (the reference: 2 x 512)
+                 activation: str = 'relu', variance: str = 'linear'):
+        super().__init__()
+        bad = [m for m, s in heads.items() if not (isinstance(s, dict) and 'class' in s and 'latent_dim' in s.get('kwargs', {}))]
+        if bad: raise ConfigError(f"heads must map each modality to the architecture spec (net.architecture_spec()) of an encoder with a "
+                                  f"latent_dim argument; {bad} do not.")
+        self.heads = nn.ModuleDict({m: build_architecture(s) for m, s in heads.items()})
+        h = sum(s['kwargs']['latent_dim'] for s in heads.values())   # the heads' embeddings, concatenated
+        self.joint = mlp([h, *hidden_dims], activation)
+        self.head = GaussianHead(list(hidden_dims)[-1] if len(hidden_dims) else h, latent_dim, variance)
+    def forward(self, inputs: dict):
+        return self.head(self.joint(torch.cat([e(inputs[m]).embedding for m, e in self.heads.items()], -1)))
 
 # %% ../nbs/03_nn.ipynb #65df72b3
 def default_encoders(input_dims: dict, latent_dim: int, **kw) -> nn.ModuleDict:
