@@ -11,7 +11,8 @@ TORCH_PIP_ARGS ?=
 MULTIVAE_NB_DATA ?= $(firstword $(wildcard $(CURDIR)/../shared/data /work/shared/data) $(HOME)/.cache/multivae_nb)
 export MULTIVAE_NB_DATA
 
-.PHONY: demo test venv dev export clean-nbs sync-check lib-tests nb-tests reproduce-jmvae reproduce-mvae benchmark
+.PHONY: demo test venv dev export clean-nbs sync-check lib-tests nb-tests reproduce-jmvae reproduce-mvae reproduce-mopoe reproduce-mvtcae \
+        reproduce-mmvae reproduce-mmvae-plus case-study case-study-status benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,18 @@ reproduce-jmvae: venv dev
 
 reproduce-mvae: venv dev
 	cd reproductions && OMP_NUM_THREADS=1 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 mvae_binary_mnist.ipynb
+
+## PolyMNIST (Table 3): MULTIVAE_NB_STOP_AT=<epoch> ends a session at that epoch with a partial result; MULTIVAE_NB_BUDGET=cpu|published (MMVAE, MMVAE+)
+reproduce-mopoe reproduce-mvtcae reproduce-mmvae reproduce-mmvae-plus: venv dev
+	cd reproductions && OMP_NUM_THREADS=1 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 \
+		$(subst -,_,$(patsubst reproduce-%,%,$@))_polymnist.ipynb
+
+## The paper's case study (§4): train and evaluate what is left of the grid (two 1-thread jobs), then its status; CASE_BUDGET=cpu|pilot|published
+CASE_BUDGET ?= cpu
+case-study: venv dev
+	$(BIN)/python reproductions/case_study/grid.py run --budget $(CASE_BUDGET) --jobs 2
+case-study-status: venv
+	$(BIN)/python reproductions/case_study/grid.py status --budget $(CASE_BUDGET)
 
 benchmark: venv
 	$(BIN)/python benchmarks/bench_training.py

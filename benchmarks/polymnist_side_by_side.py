@@ -1,0 +1,211 @@
+"""PolyMNIST training speed of this library and of the reference library (MultiVae 1.0.3), side by side in one run (the speed issue's setting 2).
+
+    python benchmarks/polymnist_side_by_side.py                                   # 4 models x 1 and 2 threads -> results/side_by_side_polymnist.json
+    python benchmarks/polymnist_side_by_side.py --models MoPoE --threads 2 --out /tmp/p.json
+
+Models and networks (both libraries build the same layers; the parameter counts are checked equal in each row):
+- MoPoE (beta 2.5) and MVTCAE (alpha 5/6, beta 2.5): the case study's conv encoder with convolutional heads (ours `PolyMNISTConvHeadEncoder`,
+  theirs `EncoderConvMMNIST_adapted`) and the conv decoder (`PolyMNISTConvDecoder` / `DecoderConvMMNIST`), latent 512, Laplace likelihoods of
+  scale 0.75, batch 256, Adam lr 1e-3;
+- MMVAE: the same networks, K = 10, DReG (theirs 'dreg_looser'), Laplace-softmax latents, fixed prior scale, batch 256;
+- MMVAE+: the MMVAE+ ResNets (`PolyMNISTResnetEncoder(32, 32)` + `PolyMNISTResnetDecoder(64)` / `EncoderResnetMMNIST(32, 32)` +
+  `DecoderResnetMMNIST(64)`), shared 32 + private 32, K = 1, beta 2.5, batch 32, Adam amsgrad lr 1e-3.
+Data: the first 10,000 training samples of this library's PolyMNIST (written once to a temporary .pt file that both libraries read; its SHA-256
+is in every row). MoPoE and MVTCAE train on all 10,000 (40 steps per epoch); MMVAE (≈ 20-40 s per step at K = 10) on its first 512 and MMVAE+
+on its first 320 (10 steps of 32), so that an epoch is a few steps; every row gives seconds per step and the epoch times they imply for the 10,000
+subset and the full 60,000. Each library runs `--epochs` timed epochs after one untimed epoch; the median is reported.
+This library runs twice: in float32 (the reference's precision) and with bf16 autocast (`amp=True`, its fast path; `tests/test_accuracy_guard.py`
+bounds what it changes). The reference first, then ours, per model and thread count, one process at a time (OMP_NUM_THREADS = threads).
+
+The reference library needs its own environment and, on this project's machines, the stand-in torchvision on its PYTHONPATH
+(/work/shared/reference/README.md); neither is part of this project. Run on an idle machine: the load average is recorded before and after,
+and a run started above --max-load is written "provisional".
+"""
+from __future__ import annotations
+import argparse, hashlib, json, os, platform, resource, subprocess, sys, tempfile, time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / 'results' / 'side_by_side_polymnist.json'
+MODELS = ('MoPoE', 'MVTCAE', 'MMVAE', 'MMVAEPlus')
+MODS = [f'm{i}' for i in range(5)]
+SETTING = {'MoPoE': dict(batch=256, n=10000), 'MVTCAE': dict(batch=256, n=10000), 'MMVAE': dict(batch=256, n=512),
+           'MMVAEPlus': dict(batch=32, n=320)}
+
+
+def median(x):
+    x = sorted(x); n = len(x)
+    return x[n // 2] if n % 2 else (x[n // 2 - 1] + x[n // 2]) / 2
+
+
+def sha256_of(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_data(path, n: int = 10000) -> str:
+    "The first n PolyMNIST training samples (float32 in [0, 1]) and labels, saved for both libraries; returns the file's SHA-256."
+    import torch
+    sys.path.insert(0, str(ROOT / 'reproductions'))
+    from polymnist_tools import load_data
+    train, _ = load_data()
+    b = train[torch.arange(n)]
+    torch.save({'data': {m: b['data'][m].contiguous() for m in MODS}, 'labels': b['labels']}, path)
+    return sha256_of(path)
+
+
+# ------------------------------------------------------------------ children (one process each)
+def child_ours(model_name: str, threads: int, epochs: int, data: str, amp: bool, n: int | None = None) -> dict:
+    import torch
+    torch.set_num_threads(threads)
+    import multivae_nb
+    from multivae_nb import models as M
+    from multivae_nb.data import MultimodalBaseDataset
+    from multivae_nb.nn import PolyMNISTConvHeadEncoder, PolyMNISTConvDecoder, PolyMNISTResnetEncoder, PolyMNISTResnetDecoder
+    from multivae_nb.trainers import BaseTrainer, BaseTrainerConfig
+    s = SETTING[model_name]; n = n or s['n']
+    d = torch.load(data)
+    ds = MultimodalBaseDataset({m: x[:n] for m, x in d['data'].items()}, labels=d['labels'][:n])
+    torch.manual_seed(0)
+    dims = {m: (3, 28, 28) for m in MODS}
+    lap = dict(decoders_dist=dict.fromkeys(dims, 'laplace'), decoder_dist_params={m: {'scale': 0.75} for m in dims})
+    if model_name == 'MMVAEPlus':
+        model = M.MMVAEPlus(M.MMVAEPlusConfig(input_dims=dims, latent_dim=32, modality_specific_dim=32, K=1, beta=2.5, **lap),
+                            {m: PolyMNISTResnetEncoder(32, style_dim=32) for m in dims}, {m: PolyMNISTResnetDecoder(64) for m in dims})
+    else:
+        cfg = {'MoPoE': lambda: M.MoPoEConfig(input_dims=dims, latent_dim=512, beta=2.5, **lap),
+               'MVTCAE': lambda: M.MVTCAEConfig(input_dims=dims, latent_dim=512, alpha=5 / 6, beta=2.5, **lap),
+               'MMVAE': lambda: M.MMVAEConfig(input_dims=dims, latent_dim=512, K=10, learn_prior=False, **lap)}[model_name]()
+        model = getattr(M, model_name)(cfg, {m: PolyMNISTConvHeadEncoder(512) for m in dims}, {m: PolyMNISTConvDecoder(512) for m in dims})
+    n_params = sum(p.numel() for net in (model.encoders, model.decoders) for p in net.parameters())   # the networks (priors differ in form)
+    cfg = BaseTrainerConfig(num_epochs=1 + epochs, per_device_train_batch_size=s['batch'], learning_rate=1e-3, optimizer_cls='Adam',
+                            optimizer_params={'amsgrad': True} if model_name == 'MMVAEPlus' else None, amp=amp, show_progress=False, seed=0)
+    hist = BaseTrainer(model, ds, training_config=cfg).train()
+    t = [h['epoch_time_s'] for h in hist[1:]]
+    return dict(library='multivae_nb', library_version=multivae_nb.__version__, precision='bf16 autocast' if amp else 'float32',
+                s_per_epoch_all=[round(x, 3) for x in t], n_params=n_params, n=n, torch=torch.__version__)
+
+
+def child_reference(model_name: str, threads: int, epochs: int, data: str, n: int | None = None) -> dict:
+    import logging, importlib.metadata as md
+    import torch
+    torch.set_num_threads(threads)
+    import multivae.models as R
+    from multivae.data import MultimodalBaseDataset
+    from multivae.models.nn.mmnist import EncoderConvMMNIST_adapted, DecoderConvMMNIST, EncoderResnetMMNIST, DecoderResnetMMNIST
+    from multivae.trainers import BaseTrainer, BaseTrainerConfig
+    from multivae.trainers.base.callbacks import CallbackHandler, TrainingCallback
+    from pythae.models.base.base_config import BaseAEConfig
+    for lg in list(logging.root.manager.loggerDict):
+        if lg.startswith(('multivae', 'pythae')): logging.getLogger(lg).setLevel(logging.WARNING)
+    s = SETTING[model_name]; n = n or s['n']
+    d = torch.load(data)
+    ds = MultimodalBaseDataset(data={m: x[:n] for m, x in d['data'].items()}, labels=d['labels'][:n])
+    torch.manual_seed(0)
+    dims = {m: (3, 28, 28) for m in MODS}
+    common = dict(n_modalities=5, input_dims=dims, decoders_dist=dict.fromkeys(dims, 'laplace'), decoder_dist_params={m: {'scale': 0.75} for m in dims})
+    if model_name == 'MMVAEPlus':
+        cfg = R.MMVAEPlusConfig(**common, latent_dim=32, modalities_specific_dim=32, K=1, beta=2.5, loss='dreg_looser',
+                                prior_and_posterior_dist='laplace_with_softmax', learn_shared_prior=False, learn_modality_prior=True)
+        model = R.MMVAEPlus(cfg, encoders={m: EncoderResnetMMNIST(32, 32) for m in dims}, decoders={m: DecoderResnetMMNIST(64) for m in dims})
+    else:
+        cfg = {'MoPoE': lambda: R.MoPoEConfig(**common, latent_dim=512, beta=2.5),
+               'MVTCAE': lambda: R.MVTCAEConfig(**common, latent_dim=512, alpha=5 / 6, beta=2.5),
+               'MMVAE': lambda: R.MMVAEConfig(**common, latent_dim=512, K=10, loss='dreg_looser', prior_and_posterior_dist='laplace_with_softmax',
+                                              learn_prior=False)}[model_name]()
+        net_cfg = BaseAEConfig(input_dim=(3, 28, 28), latent_dim=512)
+        model = getattr(R, model_name)(cfg, encoders={m: EncoderConvMMNIST_adapted(net_cfg) for m in dims},
+                                       decoders={m: DecoderConvMMNIST(net_cfg) for m in dims})
+    n_params = sum(p.numel() for net in (model.encoders, model.decoders) for p in net.parameters())   # the networks (priors differ in form)
+
+    class Timed(BaseTrainer):
+        epoch_times = []
+        def _setup_callbacks(self):
+            self.callbacks = [TrainingCallback()] if self.callbacks is None else self.callbacks
+            self.callback_handler = CallbackHandler(callbacks=self.callbacks, model=self.model)
+        def train_step(self, epoch):
+            t0 = time.perf_counter(); out = super().train_step(epoch)
+            self.epoch_times.append(time.perf_counter() - t0); return out
+
+    with tempfile.TemporaryDirectory(prefix='bench_reference_') as tmp:
+        tc = BaseTrainerConfig(output_dir=tmp, num_epochs=1 + epochs, per_device_train_batch_size=s['batch'], learning_rate=1e-3,
+                               optimizer_cls='Adam', optimizer_params={'amsgrad': True} if model_name == 'MMVAEPlus' else None)
+        trainer = Timed(model, ds, training_config=tc); trainer.train()
+    t = trainer.epoch_times[1:]
+    return dict(library='multivae', library_version=md.version('multivae'), precision='float32', s_per_epoch_all=[round(x, 3) for x in t],
+                n_params=n_params, n=n, torch=torch.__version__)
+
+
+def _finish(row: dict, model_name: str, threads: int) -> dict:
+    s = SETTING[model_name]
+    steps = -(-row['n'] // s['batch'])
+    med = median(row['s_per_epoch_all'])
+    row.update(model=model_name, threads=threads, batch=s['batch'], steps_per_epoch=steps, s_per_epoch_median=round(med, 3),
+               s_per_step=round(med / steps, 4), implied_s_per_epoch_10k=round(med / steps * -(-10000 // s['batch']), 1),
+               implied_s_per_epoch_60k=round(med / steps * -(-60000 // s['batch']), 1),
+               peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+    return row
+
+
+# ------------------------------------------------------------------ parent
+def _env(threads: int, pythonpath: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    if pythonpath: env['PYTHONPATH'] = pythonpath
+    return env
+
+
+def _child(python: str, args: list, env: dict, timeout: float) -> dict:
+    try: out = subprocess.run([python, str(Path(__file__).resolve()), *args], env=env, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    except subprocess.TimeoutExpired: return {'error': f'timed out after {timeout} s'}
+    if out.returncode: return {'error': f'exit {out.returncode}', 'stderr_tail': out.stderr[-3000:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--models', nargs='+', default=list(MODELS), choices=MODELS)
+    p.add_argument('--threads', nargs='+', type=int, default=[1, 2])
+    p.add_argument('--epochs', type=int, default=2, help='timed epochs after one untimed epoch')
+    p.add_argument('--n', type=int, default=None, help='samples per epoch for every model (default: per model, see the docstring)')
+    p.add_argument('--ref-python', default='/tmp/multivae-ref/bin/python')
+    p.add_argument('--ref-pythonpath', default='/work/shared/reference/tv_stub')
+    p.add_argument('--timeout', type=float, default=3600)
+    p.add_argument('--max-load', type=float, default=0.5)
+    p.add_argument('--allow-busy', action='store_true')
+    p.add_argument('--out', default=str(OUT))
+    p.add_argument('--child', choices=['ours', 'reference'])
+    p.add_argument('--model'); p.add_argument('--data'); p.add_argument('--amp', action='store_true')
+    a = p.parse_args(argv)
+    if a.child:
+        th = int(a.threads[0])
+        row = child_ours(a.model, th, a.epochs, a.data, a.amp, a.n) if a.child == 'ours' else child_reference(a.model, th, a.epochs, a.data, a.n)
+        print(json.dumps(_finish(row, a.model, th))); return 0
+    load0 = os.getloadavg()[0]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix='polymnist_sbs_') as tmp:
+        data = str(Path(tmp) / 'polymnist_10k.pt'); sha = write_data(data)
+        for model in a.models:
+            for th in a.threads:
+                base = ['--model', model, '--threads', str(th), '--epochs', str(a.epochs), '--data', data] + (['--n', str(a.n)] if a.n else [])
+                ref = _child(a.ref_python, ['--child', 'reference', *base], _env(th, a.ref_pythonpath), a.timeout)
+                fp32 = _child(sys.executable, ['--child', 'ours', *base], _env(th, None), a.timeout)
+                bf16 = _child(sys.executable, ['--child', 'ours', '--amp', *base], _env(th, None), a.timeout)
+                row = {'model': model, 'threads': th, 'data_sha256': sha, 'reference': ref, 'ours_float32': fp32, 'ours_bf16': bf16}
+                if all('s_per_step' in r for r in (ref, fp32, bf16)):
+                    row.update(ratio_float32=round(ref['s_per_step'] / fp32['s_per_step'], 2), ratio_bf16=round(ref['s_per_step'] / bf16['s_per_step'], 2),
+                               same_parameters=ref['n_params'] == fp32['n_params'],
+                               memory_ratio_bf16=round(bf16['peak_rss_mb'] / ref['peak_rss_mb'], 2))
+                rows.append(row)
+                print(json.dumps({k: row.get(k) for k in ('model', 'threads', 'ratio_float32', 'ratio_bf16', 'same_parameters')}), flush=True)
+    load1 = os.getloadavg()[0]
+    out = {'setting': 'PolyMNIST (speed issue, setting 2); see benchmarks/polymnist_side_by_side.py', 'date': time.strftime('%Y-%m-%d %H:%M'),
+           'machine': f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}", 'load_before': load0, 'load_after': load1,
+           'provisional': load0 > a.max_load and not a.allow_busy, 'rows': rows}
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_text(json.dumps(out, indent=1))
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
