@@ -33,6 +33,7 @@ def stop_epoch(settings: dict) -> int:
     """The last epoch of this session: MULTIVAE_NB_STOP_AT (default: the whole budget), rounded down to a checkpoint (`save_every`),
     so that the next session resumes exactly where this one stopped."""
     stop = min(settings['num_epochs'], int(os.environ.get('MULTIVAE_NB_STOP_AT', settings['num_epochs'])))
+    if stop >= settings['num_epochs']: return settings['num_epochs']
     return max(settings['save_every'], stop - stop % settings['save_every'])
 
 

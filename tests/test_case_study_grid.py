@@ -47,7 +47,7 @@ def test_interrupt_resume_skip(grid_dir):
     p = subprocess.Popen([sys.executable, str(GRID), '_one', 'MoPoE', '0.5', '1', '0', '--budget', 'tiny'],
                          env=dict(os.environ, OMP_NUM_THREADS='1'), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
-    while not list(grid.run_dir(run, 'tiny').glob('*/checkpoint_epoch_*')) and time.time() - t0 < 300: time.sleep(0.2)
+    while not list(grid.run_dir(run, 'tiny').glob('*/checkpoint_epoch_*')) and time.time() - t0 < 900: time.sleep(0.2)
     p.send_signal(signal.SIGKILL); p.wait()
     assert grid.state(run, 'tiny')[0] == 'started' and not grid.result_path(run, 'tiny').exists()
     out = cli('run', '--budget', 'tiny', '--models', 'MoPoE', 'JMVAE', '--etas', '1', '0.5', '--jobs', '2')

@@ -29,18 +29,24 @@ PAPER_EPOCHS = {'JMVAE': 800, 'JNF': 600, 'JNFDcca': 800, 'MVAE': 500, 'MMVAE': 
 # One budget for the whole grid. 'published': the paper's settings (§5d of the protocols; a GPU job of 2-4 h per run).
 # 'cpu': what two CPU cores can fill in a few days (see the case-study notebooks for the pilot that justifies it).
 # 'pilot': the complete-data runs, twice as long, with a dense learning curve (is the models' ordering at 10 epochs that of 20?).
-# 'tiny': the test suite (a few hundred samples, one epoch, latent 16).
+# 'tiny': the test suite (a few hundred samples, three epochs, latent 16).
+# Sample counts: None = all of the set, 0 = skip that evaluation.
 BUDGETS = {
     'published': dict(epochs=PAPER_EPOCHS, n_train=None, latent_dim=512, mmvae_K=10, eval_n=None, fid_n=None, nll_n=None, nll_K=1000,
-                      sampler_fit_n=None, maf_epochs=100, curve_every=25, curve_n=1000, save_every=25),
+                      sampler_fit_n=None, maf_epochs=100, curve_every=25, curve_n=1000, save_every=25, amp=False, eval_split=0.1,
+                      plateau_patience=30, seeds=(0, 1, 2, 3)),
     'cpu': dict(epochs=10, n_train=None, latent_dim=512, mmvae_K=1, eval_n=2000, fid_n=500, nll_n=200, nll_K=1000,
-                sampler_fit_n=10000, maf_epochs=50, curve_every=2, curve_n=1000, save_every=1),
+                sampler_fit_n=10000, maf_epochs=50, curve_every=2, curve_n=1000, save_every=1, amp=True, eval_split=0, plateau_patience=None,
+                seeds=(0,)),
     'pilot': dict(epochs=20, n_train=None, latent_dim=512, mmvae_K=1, eval_n=2000, fid_n=0, nll_n=0, nll_K=1000,
-                  sampler_fit_n=0, maf_epochs=0, curve_every=2, curve_n=1000, save_every=2, etas=(1.0,)),
+                  sampler_fit_n=0, maf_epochs=0, curve_every=2, curve_n=1000, save_every=2, amp=True, eval_split=0, plateau_patience=None,
+                  seeds=(0,), etas=(1.0,)),
     'tiny': dict(epochs=3, n_train=300, latent_dim=16, mmvae_K=1, eval_n=60, fid_n=6, nll_n=4, nll_K=8,
-                 sampler_fit_n=100, maf_epochs=2, curve_every=1, curve_n=40, save_every=1, batch_size=64),
+                 sampler_fit_n=100, maf_epochs=2, curve_every=1, curve_n=40, save_every=1, batch_size=64, amp=True, eval_split=0,
+                 plateau_patience=None, seeds=(0,)),
 }
-SHARED = dict(laplace_scale=0.75, batch_size=256, learning_rate=1e-3, amp=True, mask_seed=0)
+
+SHARED = dict(laplace_scale=0.75, batch_size=256, learning_rate=1e-3, mask_seed=0, split_seed=42)
 # Per model, from the reference library's case study (protocols §5d). Epoch fractions: JMVAE anneals its KL over the first quarter (200 of 800),
 # JNF trains its joint VAE for two thirds (400 of 600), JNF-DCCA its DCCA for a quarter and its joint VAE for half (200 + 400 of 800).
 MODEL_SETTINGS = {
@@ -77,12 +83,24 @@ def grid(models=MODELS, etas=ETAS, seeds=(0,)) -> list:
     bad = [e for e in etas if not 0 < e <= 1]
     if bad: raise SystemExit(f"eta must be in (0, 1] (the share of observed samples per modality); got {bad}.")
     runs = []
-    for seed in seeds:
-        for eta in etas:
-            for m in models:
+    for seed in dict.fromkeys(seeds):
+        for eta in dict.fromkeys(float(e) for e in etas):
+            for m in dict.fromkeys(models):
                 keeps = [True] if eta == 1 else ([True, False] if m in AGGREGATED else [False])
-                runs += [Run(m, float(eta), k, seed) for k in keeps]
+                runs += [Run(m, eta, k, seed) for k in keeps]
     return runs
+
+
+def check_budget(name: str):
+    "Refuse a budget whose epochs do not fit the staged models or do not end on a checkpoint."
+    b = BUDGETS[name]
+    for m in MODELS:
+        E = b['epochs'][m] if isinstance(b['epochs'], dict) else b['epochs']
+        if E % b['save_every']: raise SystemExit(f"budget {name}: {m}'s {E} epochs are not a multiple of save_every={b['save_every']}.")
+        if E < {'JNF': 2, 'JNFDcca': 3}.get(m, 1): raise SystemExit(f"budget {name}: {E} epochs cannot hold {m}'s training stages.")
+
+
+def _round(x: float) -> int: return int(math.floor(x + 0.5))   # halves up (Python's round() takes halves to even)
 
 
 def epochs_of(run: Run, budget: dict) -> int:
@@ -107,6 +125,15 @@ def data_for(run: Run, budget: dict):
     return train, test
 
 
+def split_eval(train, fraction: float):
+    "(train, eval) with `fraction` of the samples held out by a permutation seeded 42 (the reference's case study); (train, None) if 0."
+    import torch
+    if not fraction: return train, None
+    perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(SHARED['split_seed']))
+    k = int(round(fraction * len(train)))
+    return train.subset(perm[k:]), train.subset(perm[:k])
+
+
 def build_model(run: Run, budget: dict):
     "The model of the run with the case study's networks: the conv encoder with convolutional heads, MoPoE's conv decoder, Laplace 0.75."
     import torch
@@ -128,29 +155,31 @@ def build_model(run: Run, budget: dict):
     if run.model == 'MoPoE': return M.MoPoE(M.MoPoEConfig(**common, beta=s['beta']), enc(), dec())
     joint = MultiHeadJointEncoder({m: PolyMNISTConvHeadEncoder(L).architecture_spec() for m in dims}, L)
     if run.model == 'JMVAE':
-        return M.JMVAE(M.JMVAEConfig(**common, alpha=s['alpha'], warmup=max(0, round(E * s['warmup_fraction']))), enc(), dec(), joint)
+        return M.JMVAE(M.JMVAEConfig(**common, alpha=s['alpha'], warmup=_round(E * s['warmup_fraction'])), enc(), dec(), joint)
     if run.model == 'JNF':
-        return M.JNF(M.JNFConfig(**common, warmup=max(1, min(E - 1, round(E * s['joint_fraction'])))), enc(), dec(), joint)
+        return M.JNF(M.JNFConfig(**common, warmup=max(1, min(E - 1, _round(E * s['joint_fraction'])))), enc(), dec(), joint)
     k = s['embedding_dcca_dim']
-    n_dcca = max(1, round(E * s['dcca_fraction'])); n_joint = max(1, min(E - n_dcca - 1, round(E * s['joint_fraction'])))
+    n_dcca = max(1, _round(E * s['dcca_fraction'])); n_joint = max(1, min(E - n_dcca - 1, _round(E * s['joint_fraction'])))
     return M.JNFDcca(M.JNFDccaConfig(**common, warmup=n_joint, nb_epochs_dcca=n_dcca, embedding_dcca_dim=k),
                      {m: MLPEncoder((k,), L) for m in dims}, dec(), joint, dcca_networks={m: PolyMNISTConvHeadEncoder(k) for m in dims})
 
 
-def trainer_for(run: Run, budget: dict, model, train, callbacks):
+def trainer_for(run: Run, budget: dict, model, train, callbacks, eval_set=None):
     from multivae_nb.trainers import BaseTrainer, BaseTrainerConfig, TwoStepsTrainer, TwoStepsTrainerConfig, AddDccaTrainer, AddDccaTrainerConfig
     s = MODEL_SETTINGS[run.model]
     bs = budget.get('batch_size', SHARED['batch_size'])
     kw = dict(output_dir=str(run_dir(run, budget['name'])), num_epochs=epochs_of(run, budget), per_device_train_batch_size=bs,
               learning_rate=s.get('learning_rate', SHARED['learning_rate']), optimizer_cls='Adam', seed=run.seed, drop_last=len(train) >= bs,
-              amp=SHARED['amp'], steps_saving=budget['save_every'], resume_from_checkpoint='latest', show_progress=False)
+              amp=budget['amp'], steps_saving=budget['save_every'], resume_from_checkpoint='latest', show_progress=False)
+    if budget['plateau_patience']:
+        kw.update(scheduler_cls='ReduceLROnPlateau', scheduler_params={'patience': budget['plateau_patience']})
     if run.model == 'JNFDcca':
         dbs = min(s['dcca_batch_size'], len(train))
         cfg = AddDccaTrainerConfig(**kw, learning_rate_dcca=s['learning_rate_dcca'], per_device_dcca_train_batch_size=dbs,
                                    per_device_dcca_eval_batch_size=dbs)
-        return AddDccaTrainer(model, train, training_config=cfg, callbacks=callbacks)
-    if run.model == 'JNF': return TwoStepsTrainer(model, train, training_config=TwoStepsTrainerConfig(**kw), callbacks=callbacks)
-    return BaseTrainer(model, train, training_config=BaseTrainerConfig(**kw), callbacks=callbacks)
+        return AddDccaTrainer(model, train, eval_set, training_config=cfg, callbacks=callbacks)
+    if run.model == 'JNF': return TwoStepsTrainer(model, train, eval_set, training_config=TwoStepsTrainerConfig(**kw), callbacks=callbacks)
+    return BaseTrainer(model, train, eval_set, training_config=BaseTrainerConfig(**kw), callbacks=callbacks)
 
 
 # ---------------------------------------------------------------- evaluation
@@ -178,7 +207,7 @@ def evaluate(model, run: Run, budget: dict, train, test, classifiers) -> dict:
     t = time.time()
     fit_set = first(train, B['sampler_fit_n'])
     samplers = {'prior': None}
-    if B['sampler_fit_n'] != 0:
+    if B['sampler_fit_n'] != 0:   # None: all of the training set; 0: no fitted sampler
         samplers['gmm'] = GaussianMixtureSampler(model, n_components=10).fit(fit_set)
         samplers['maf'] = MAFSampler(model, epochs=B['maf_epochs']).fit(fit_set)
     out['joint'] = {}
@@ -187,12 +216,12 @@ def evaluate(model, run: Run, budget: dict, train, test, classifiers) -> dict:
         je = CoherenceEvaluator(model, classifiers, ev_set, sampler=smp,
                                 eval_config=CoherenceEvaluatorConfig(subsets=[], joint_samples=n_joint, batch_size=250))
         out['joint'][name] = {'coherence': je.eval()['joint_coherence']}
-        if B['fid_n']:
+        if B['fid_n'] != 0:
             fe = FIDEvaluator(model, first(test, B['fid_n']), sampler=smp,
                               eval_config=FIDEvaluatorConfig(gen_mod=['m0'], unconditional=True, batch_size=100))
             out['joint'][name]['fid_m0'] = fe.eval()[f'fd/{fe.source}->m0']
     times['joint'] = time.time() - t
-    if B['fid_n']:
+    if B['fid_n'] != 0:
         t = time.time()
         others = [m for m in MODALITIES if m != 'm0']
         fe = FIDEvaluator(model, first(test, B['fid_n']), eval_config=FIDEvaluatorConfig(gen_mod=['m0'], unconditional=False, cond_subsets=[others],
@@ -203,7 +232,7 @@ def evaluate(model, run: Run, budget: dict, train, test, classifiers) -> dict:
     out['clustering'] = Clustering(model, ev_set, train_dataset=first(train, B['sampler_fit_n'] or B['eval_n']),
                                    eval_config=ClusteringConfig(batch_size=250)).eval()
     times['clustering'] = time.time() - t
-    if B['nll_n']:
+    if B['nll_n'] != 0:
         t = time.time()
         out['likelihood'] = LikelihoodsEvaluator(model, first(test, B['nll_n']),
                                                  eval_config=LikelihoodsEvaluatorConfig(num_samples=B['nll_K'], batch_size=2)).eval()
@@ -244,7 +273,7 @@ def _observed(ds) -> dict:
 
 
 def _by_subset(r: dict) -> dict:
-    "{subset 'm1+m3': mean accuracy over its targets} from the evaluator's 'coherence/<S>-><m>' entries."
+    "{subset 'm1+m3': mean accuracy over its targets} from the evaluator's '<prefix>/<S>-><m>' entries."
     acc = {}
     for k, v in r.items():
         if '->' not in k: continue
@@ -262,11 +291,12 @@ def run_one(run: Run, budget_name: str) -> dict:
     from polymnist_tools import load_polymnist_classifiers, coherence_curve, classifier_summary
     budget = dict(BUDGETS[budget_name], name=budget_name)
     train, test = data_for(run, budget)
+    train, eval_set = split_eval(train, budget['eval_split'])
     classifiers = load_polymnist_classifiers(test)
     model = build_model(run, budget)
     curve_set = test.subset(torch.arange(min(budget['curve_n'], len(test))))
     curve = LearningCurve(coherence_curve(classifiers, curve_set), every=budget['curve_every'])
-    trainer = trainer_for(run, budget, model, train, [curve])
+    trainer = trainer_for(run, budget, model, train, [curve], eval_set)
     t0 = time.time()
     history = trainer.train()
     train_time = sum(h['epoch_time_s'] for h in history)
@@ -289,18 +319,23 @@ def run_one(run: Run, budget_name: str) -> dict:
 # ---------------------------------------------------------------- status and the driver
 def _lock(run: Run, budget_name: str) -> Path: return RUNS / budget_name / f'{run.id}.running'
 
-def _pid_alive(pid: int) -> bool:
-    try: os.kill(pid, 0); return True
+def _owner_alive(lock: Path, run: Run) -> bool:
+    "True if the lock's process exists and is this run's training (not a reused pid)."
+    try: pid = int(lock.read_text().strip() or 0)
+    except (OSError, ValueError): return False
+    if pid <= 0: return False
+    try: cmd = Path(f'/proc/{pid}/cmdline').read_bytes().split(b'\0')
     except OSError: return False
+    return b'_one' in cmd and run.model.encode() in cmd
 
 def state(run: Run, budget_name: str) -> tuple:
     "('done' | 'running' | 'started' | 'todo', epochs trained so far)."
     if result_path(run, budget_name).exists(): return 'done', json.loads(result_path(run, budget_name).read_text())['epochs']
     lock = _lock(run, budget_name)
-    hist = sorted(run_dir(run, budget_name).glob('*/metrics_history.json'))
-    done = len(json.loads(hist[-1].read_text())) if hist else 0
-    if lock.exists() and _pid_alive(int(lock.read_text() or 0)): return 'running', done
-    return ('started' if hist else 'todo'), done
+    ckpts = [int(p.name.rsplit('_', 1)[1]) for p in run_dir(run, budget_name).glob('*/checkpoint_epoch_*')]
+    done = max(ckpts, default=0)   # what a restart keeps
+    if lock.exists() and _owner_alive(lock, run): return 'running', done
+    return ('started' if done else 'todo'), done
 
 
 def _epoch_seconds(runs, budget_name) -> dict:
@@ -343,10 +378,15 @@ def drive(runs, budget_name: str, jobs: int = 2, log=print):
     while todo or running:
         while todo and len(running) < jobs:
             r = todo.pop(0)
+            if state(r, budget_name)[0] not in ('todo', 'started'): continue   # another driver took it or finished it meanwhile
+            lock = _lock(r, budget_name)
+            if lock.exists() and not _owner_alive(lock, r): lock.unlink()      # left by a killed session
+            try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)       # exclusive: two drivers never train one run twice
+            except FileExistsError: continue
             logf = open(RUNS / budget_name / f'{r.id}.log', 'a')
             p = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), '_one', r.model, str(r.eta), str(int(r.keep)), str(r.seed),
                                   '--budget', budget_name], stdout=logf, stderr=subprocess.STDOUT, env=env)
-            _lock(r, budget_name).write_text(str(p.pid)); running[r] = (p, logf)
+            os.write(fd, str(p.pid).encode()); os.close(fd); running[r] = (p, logf)
             log(f"{time.strftime('%H:%M:%S')} started {r.id} (pid {p.pid})")
         time.sleep(2)
         for r, (p, logf) in list(running.items()):
@@ -364,7 +404,7 @@ def _args(argv=None):
     ap.add_argument('--budget', default='cpu', choices=list(BUDGETS))
     ap.add_argument('--models', nargs='+', default=list(MODELS))
     ap.add_argument('--etas', nargs='+', type=float, default=None)
-    ap.add_argument('--seeds', nargs='+', type=int, default=[0])
+    ap.add_argument('--seeds', nargs='+', type=int, default=None, help="default: the budget's seeds")
     ap.add_argument('--jobs', type=int, default=2)
     return ap.parse_args(argv)
 
@@ -376,8 +416,9 @@ def main(argv=None):
         torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
         model, eta, keep, seed = a.rest
         run_one(Run(model, float(eta), bool(int(keep)), int(seed)), a.budget); return 0
+    check_budget(a.budget)
     etas = a.etas or BUDGETS[a.budget].get('etas', ETAS)
-    runs = grid(a.models, etas, a.seeds)
+    runs = grid(a.models, etas, a.seeds or BUDGETS[a.budget]['seeds'])
     if a.command == 'list': print('\n'.join(r.id for r in runs)); return 0
     if a.command == 'status': print(status(runs, a.budget)); return 0
     failed = drive(runs, a.budget, a.jobs)

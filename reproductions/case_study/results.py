@@ -15,7 +15,9 @@ def choose(quick: bool | None = None) -> tuple:
     that are done are skipped); else MULTIVAE_NB_CASE_BUDGET (default 'cpu') read from this folder's results."""
     quick = os.environ.get('MULTIVAE_NB_QUICK', '0') == '1' if quick is None else quick
     if not quick: return os.environ.get('MULTIVAE_NB_CASE_BUDGET', 'cpu'), Path(os.environ.get('MULTIVAE_NB_GRID_DIR', HERE))
-    d = Path(tempfile.gettempdir()) / 'multivae_nb_tiny_grid'
+    import hashlib
+    code = hashlib.sha256(b''.join(p.read_bytes() for p in (HERE / 'grid.py', HERE.parent / 'polymnist_tools.py'))).hexdigest()[:12]
+    d = Path(tempfile.gettempdir()) / f'multivae_nb_tiny_grid_{code}'   # results of this very code: a change retrains the tiny grid
     env = dict(os.environ, MULTIVAE_NB_GRID_DIR=str(d), OMP_NUM_THREADS='1')
     out = subprocess.run([sys.executable, str(HERE / 'grid.py'), 'run', '--budget', 'tiny', '--models', *TINY['models'], '--etas', *TINY['etas']],
                          env=env, capture_output=True, text=True)
@@ -53,6 +55,8 @@ def load(budget: str, root: Path = HERE):
 def lines(ax, df, y: str, title: str, ylabel: str | None = None):
     "The paper's encoding: x = eta, colour = model, line style = keep (solid) / drop (dashed) the incomplete samples; mean and spread over seeds."
     import seaborn as sns
+    if y not in df or not df[y].notna().any():
+        ax.set_title(f'{title}: not evaluated at this budget', fontsize=9); return
     sns.lineplot(data=df, x='eta', y=y, hue='model', style='incomplete', style_order=['keep', 'drop'], markers=True, dashes=[(1, 0), (4, 2)],
                  errorbar=('sd') if df['seed'].nunique() > 1 else None, ax=ax)
     ax.set_xlabel('η (share of the samples observing each of m1…m4)'); ax.set_ylabel(ylabel or y); ax.set_title(title, fontsize=10)
@@ -73,3 +77,21 @@ def keep_vs_drop(df, y: str, higher_is_better: bool = True) -> dict:
             d = g[g.incomplete == 'keep'][y].mean() - g[g.incomplete == 'drop'][y].mean()
             out[(m, eta)] = d if higher_is_better else -d
     return out
+
+
+def pilot_ordering(root: Path = HERE, early: int = 10, late: int = 20):
+    """The pilot's check of the CPU budget: the models ranked by their mean coherence (1-4 inputs, learning curve on 1,000 test samples) at epoch
+    `early` and at epoch `late` of the complete-data runs of budget 'pilot', and Kendall's tau between the two rankings (1: same order).
+    None if the pilot has not run yet."""
+    from scipy.stats import kendalltau
+    at = {}
+    for p in sorted((Path(root) / 'results' / 'pilot').glob('*.json')):
+        r = json.loads(p.read_text())
+        pts = {q['epoch']: sum(q[f'coherence_{k}'] for k in (1, 2, 3, 4)) / 4 for q in r['learning_curve']}
+        if early in pts and late in pts: at[r['model']] = (pts[early], pts[late])
+    if len(at) < 2: return None
+    models = sorted(at)
+    tau = kendalltau([at[m][0] for m in models], [at[m][1] for m in models]).statistic
+    order = lambda i: ' > '.join(sorted(models, key=lambda m: -at[m][i]))
+    return {'models': models, 'early': {m: at[m][0] for m in models}, 'late': {m: at[m][1] for m in models}, 'kendall_tau': float(tau),
+            f'order_at_{early}': order(0), f'order_at_{late}': order(1)}
