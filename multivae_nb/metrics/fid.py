@@ -222,7 +222,9 @@ def _eval_mode(nets):
 
 def _fid_compute(self) -> dict:
     cfg = self.eval_config
+    given = getattr(self, '_given_real_stats', None)   # `reuse_real_stats`: the real images' features are not computed again
     real = {m: FeatureStats() for m in self.gen_mods}
+    seen = dict.fromkeys(self.gen_mods, 0)
     gen = {(None, m): FeatureStats() for m in self.gen_mods if cfg.unconditional}
     gen.update({(s, m): FeatureStats() for s, m in self.pairs()})
     was = _eval_mode(self.extractors.values())
@@ -233,7 +235,8 @@ def _fid_compute(self) -> dict:
             joint = self.generate_joint(max(n.values()), self.gen_mods) if cfg.unconditional and max(n.values()) > 0 else None
             for m in self.gen_mods:
                 if n[m] == 0: continue
-                real[m].update(_features(self.extractors[m], b['data'][m][rows[m]], m))
+                seen[m] += n[m]
+                if given is None: real[m].update(_features(self.extractors[m], b['data'][m][rows[m]], m))
                 if joint is not None: gen[None, m].update(_features(self.extractors[m], joint[m][:n[m]], m))
             for s in self.cond_subsets:
                 tg = [m for m in self.gen_mods if m not in s]
@@ -243,6 +246,10 @@ def _fid_compute(self) -> dict:
                 for m in tg: gen[s, m].update(_features(self.extractors[m], out[m], m))
     finally:
         for n, t in was.values(): n.training = t   # each sub-module its own flag (n.train(t) would recurse)
+    if given is not None:
+        bad = {m: (given[m].n, seen[m]) for m in self.gen_mods if given[m].n != seen[m]}
+        if bad: raise ConfigError(f"reuse_real_stats: the given statistics come from another test set ({{modality: (their samples, this set's)}} {bad}).")
+        real = {m: given[m] for m in self.gen_mods}
     self.real_stats, self.gen_stats = real, gen
     metrics = {}
     for (s, m), st in gen.items():
@@ -252,6 +259,15 @@ def _fid_compute(self) -> dict:
         else: metrics[key] = frechet_distance_stats(real[m], st)
     return metrics
 FIDEvaluator.compute = _fid_compute
+
+def _reuse_real_stats(self, real_stats: dict):
+    """Use the real images' feature statistics of an earlier evaluation of the same test set and feature extractors (`other.real_stats`), so that
+    several evaluators (other samplers, other subsets) pass the real images through Inception once. Checked at `eval` against this test set's counts."""
+    missing = [m for m in self.gen_mods if m not in real_stats]
+    if missing: raise ConfigError(f"reuse_real_stats: no statistics for {missing}; give those of an evaluation that scored them.")
+    self._given_real_stats = dict(real_stats)
+    return self
+FIDEvaluator.reuse_real_stats = _reuse_real_stats
 
 # %% ../../nbs/34_metrics_fid.ipynb #6ae370e7
 @config

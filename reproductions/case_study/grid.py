@@ -212,6 +212,12 @@ def evaluate(model, run: Run, budget: dict, train, test, classifiers) -> dict:
         samplers['maf'] = MAFSampler(model, epochs=B['maf_epochs']).fit(fit_set)
     out['joint'] = {}
     n_joint = len(ev_set)
+    real_m0 = None   # Inception statistics of the real m0 test images: computed by the first FID, reused by the others
+    def fid(fe):
+        nonlocal real_m0
+        if real_m0 is not None: fe.reuse_real_stats(real_m0)
+        r = fe.eval(); real_m0 = fe.real_stats
+        return r
     for name, smp in samplers.items():
         je = CoherenceEvaluator(model, classifiers, ev_set, sampler=smp,
                                 eval_config=CoherenceEvaluatorConfig(subsets=[], joint_samples=n_joint, batch_size=250))
@@ -219,14 +225,14 @@ def evaluate(model, run: Run, budget: dict, train, test, classifiers) -> dict:
         if B['fid_n'] != 0:
             fe = FIDEvaluator(model, first(test, B['fid_n']), sampler=smp,
                               eval_config=FIDEvaluatorConfig(gen_mod=['m0'], unconditional=True, batch_size=100))
-            out['joint'][name]['fid_m0'] = fe.eval()[f'fd/{fe.source}->m0']
+            out['joint'][name]['fid_m0'] = fid(fe)[f'fd/{fe.source}->m0']
     times['joint'] = time.time() - t
     if B['fid_n'] != 0:
         t = time.time()
         others = [m for m in MODALITIES if m != 'm0']
         fe = FIDEvaluator(model, first(test, B['fid_n']), eval_config=FIDEvaluatorConfig(gen_mod=['m0'], unconditional=False, cond_subsets=[others],
                                                                                          batch_size=100))
-        out['conditional_fid_m0'] = fe.eval()[f"fd/{'+'.join(others)}->m0"]
+        out['conditional_fid_m0'] = fid(fe)[f"fd/{'+'.join(others)}->m0"]
         times['conditional_fid'] = time.time() - t
     t = time.time()
     out['clustering'] = Clustering(model, ev_set, train_dataset=first(train, B['sampler_fit_n'] or B['eval_n']),
