@@ -55,18 +55,10 @@ def write_data(path, n: int = 10000) -> str:
 
 
 # ------------------------------------------------------------------ children (one process each)
-def child_ours(model_name: str, threads: int, epochs: int, data: str, amp: bool, n: int | None = None) -> dict:
-    import torch
-    torch.set_num_threads(threads)
-    import multivae_nb
+def build_ours(model_name: str):
+    "This library's model of the setting (the networks of the docstring), initialised under the caller's seed."
     from multivae_nb import models as M
-    from multivae_nb.data import MultimodalBaseDataset
     from multivae_nb.nn import PolyMNISTConvHeadEncoder, PolyMNISTConvDecoder, PolyMNISTResnetEncoder, PolyMNISTResnetDecoder
-    from multivae_nb.trainers import BaseTrainer, BaseTrainerConfig
-    s = SETTING[model_name]; n = n or s['n']
-    d = torch.load(data)
-    ds = MultimodalBaseDataset({m: x[:n] for m, x in d['data'].items()}, labels=d['labels'][:n])
-    torch.manual_seed(0)
     dims = {m: (3, 28, 28) for m in MODS}
     lap = dict(decoders_dist=dict.fromkeys(dims, 'laplace'), decoder_dist_params={m: {'scale': 0.75} for m in dims})
     if model_name == 'MMVAEPlus':
@@ -77,6 +69,20 @@ def child_ours(model_name: str, threads: int, epochs: int, data: str, amp: bool,
                'MVTCAE': lambda: M.MVTCAEConfig(input_dims=dims, latent_dim=512, alpha=5 / 6, beta=2.5, **lap),
                'MMVAE': lambda: M.MMVAEConfig(input_dims=dims, latent_dim=512, K=10, learn_prior=False, **lap)}[model_name]()
         model = getattr(M, model_name)(cfg, {m: PolyMNISTConvHeadEncoder(512) for m in dims}, {m: PolyMNISTConvDecoder(512) for m in dims})
+    return model
+
+
+def child_ours(model_name: str, threads: int, epochs: int, data: str, amp: bool, n: int | None = None) -> dict:
+    import torch
+    torch.set_num_threads(threads)
+    import multivae_nb
+    from multivae_nb.data import MultimodalBaseDataset
+    from multivae_nb.trainers import BaseTrainer, BaseTrainerConfig
+    s = SETTING[model_name]; n = n or s['n']
+    d = torch.load(data)
+    ds = MultimodalBaseDataset({m: x[:n] for m, x in d['data'].items()}, labels=d['labels'][:n])
+    torch.manual_seed(0)
+    model = build_ours(model_name)
     n_params = sum(p.numel() for net in (model.encoders, model.decoders) for p in net.parameters())   # the networks (priors differ in form)
     cfg = BaseTrainerConfig(num_epochs=1 + epochs, per_device_train_batch_size=s['batch'], learning_rate=1e-3, optimizer_cls='Adam',
                             optimizer_params={'amsgrad': True} if model_name == 'MMVAEPlus' else None, amp=amp, show_progress=False, seed=0)
