@@ -140,3 +140,9 @@ def test_every_module_imports_first_in_a_fresh_process():
     code = "import importlib, sys\nfor m in sys.argv[1:]:\n    for k in [k for k in sys.modules if k.startswith('multivae_nb')]: del sys.modules[k]\n    importlib.import_module(m)\n"
     out = subprocess.run([sys.executable, '-c', code, *mods], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_polymnist_speed_table_generated_from_its_run():
+    "The README's PolyMNIST speed table is what benchmarks/polymnist_side_by_side.py builds from its JSON (not provisional)."
+    out = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'polymnist_side_by_side.py'), '--readme', 'check'], capture_output=True, text=True)
+    assert out.returncode == 0, f"README.md's PolyMNIST speed table is out of date: python benchmarks/polymnist_side_by_side.py --readme write\n{out.stderr}"
