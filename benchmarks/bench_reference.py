@@ -65,13 +65,29 @@ def _alignment_checks(model, ds_cls, d, staged: bool) -> dict:
     return {'likelihood_check': lik, 'first_batch_loss': round(loss, 4), 'first_batch_loss_per_sample': round(per_sample, 4)}
 
 
+def timed_trainer(Base):
+    "A subclass of the reference's trainer class `Base` that times train_step(epoch) into `epoch_times` [(epoch, s)], without console callbacks."
+    from multivae.trainers.base.callbacks import CallbackHandler, TrainingCallback
+
+    class Timed(Base):
+        epoch_times = []
+
+        def _setup_callbacks(self):
+            self.callbacks = [TrainingCallback()] if self.callbacks is None else self.callbacks
+            self.callback_handler = CallbackHandler(callbacks=self.callbacks, model=self.model)
+
+        def train_step(self, epoch):
+            t0 = time.perf_counter(); out = super().train_step(epoch)
+            self.epoch_times.append((epoch, time.perf_counter() - t0)); return out
+    return Timed
+
+
 def run_one(name: str, threads: int, epochs: int, warmup_epochs: int, n: int = N, data: str | None = None, decoders: str = 'logits') -> dict:
     import torch
     torch.set_num_threads(threads)
     import importlib.metadata as md
     from multivae.data import MultimodalBaseDataset
     from multivae.trainers import BaseTrainer, BaseTrainerConfig, MultistageTrainer, MultistageTrainerConfig
-    from multivae.trainers.base.callbacks import CallbackHandler, TrainingCallback
     for lg in list(logging.root.manager.loggerDict):   # its modules log every epoch at INFO on the console
         if lg.startswith(('multivae', 'pythae')): logging.getLogger(lg).setLevel(logging.WARNING)
 
@@ -86,18 +102,7 @@ def run_one(name: str, threads: int, epochs: int, warmup_epochs: int, n: int = N
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     Cfg, Base = (MultistageTrainerConfig, MultistageTrainer) if staged else (BaseTrainerConfig, BaseTrainer)
 
-    class Timed(Base):
-        "Times train_step(epoch); no console callbacks (progress bar, metric printer)."
-        epoch_times = []
-
-        def _setup_callbacks(self):
-            self.callbacks = [TrainingCallback()] if self.callbacks is None else self.callbacks
-            self.callback_handler = CallbackHandler(callbacks=self.callbacks, model=self.model)
-
-        def train_step(self, epoch):
-            t0 = time.perf_counter(); out = super().train_step(epoch)
-            self.epoch_times.append((epoch, time.perf_counter() - t0)); return out
-
+    Timed = timed_trainer(Base)
     with tempfile.TemporaryDirectory(prefix='bench_reference_') as tmp:   # its trainer writes checkpoints and the final model
         cfg = Cfg(output_dir=tmp, num_epochs=num_epochs, per_device_train_batch_size=BATCH, learning_rate=1e-3, optimizer_cls='Adam')
         trainer = Timed(model, ds, training_config=cfg)

@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+from side_by_side import _env, _run as _run_cmd  # noqa: E402
 OUT = HERE / 'results' / 'side_by_side_eval.json'
 NLL_MODELS = ('JMVAE', 'MVAE', 'MMVAE', 'MVTCAE', 'MoPoE')
 MODS = [f'm{i}' for i in range(5)]
@@ -92,20 +93,6 @@ def child(lib: str, task: str, model_name: str, threads: int, data: str, n: int)
             'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
-def _env(threads: int, pythonpath: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    if pythonpath: env['PYTHONPATH'] = pythonpath
-    return env
-
-
-def _run(python, args, env, timeout) -> dict:
-    try: out = subprocess.run([python, str(Path(__file__).resolve()), *args], env=env, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
-    except subprocess.TimeoutExpired: return {'error': f'timed out after {timeout} s'}
-    if out.returncode: return {'error': f'exit {out.returncode}', 'stderr_tail': out.stderr[-3000:]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--threads', nargs='+', type=int, default=[1, 2])
@@ -136,8 +123,8 @@ def main(argv=None):
         for task, model, data, n in jobs:
             for th in a.threads:
                 args = ['--task', task, '--model', model, '--threads', str(th), '--data', data, '--n', str(n)]
-                ref = _run(a.ref_python, ['--child', 'reference', *args], _env(th, a.ref_pythonpath), a.timeout)
-                ours = _run(sys.executable, ['--child', 'ours', *args], _env(th, None), a.timeout)
+                ref = _run_cmd([a.ref_python, str(Path(__file__).resolve()), '--child', 'reference', *args], _env(th, a.ref_pythonpath), a.timeout)
+                ours = _run_cmd([sys.executable, str(Path(__file__).resolve()), '--child', 'ours', *args], _env(th, None), a.timeout)
                 row = {'task': task, 'model': model, 'threads': th, 'n': n, 'reference': ref, 'ours': ours}
                 if 'seconds' in ref and 'seconds' in ours: row['ratio'] = round(ref['seconds'] / ours['seconds'], 2)
                 rows.append(row); print(json.dumps({k: row.get(k) for k in ('task', 'model', 'threads', 'ratio')}), flush=True)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from side_by_side import _env, _run  # noqa: E402  (the thread environment and the child runner of the MLP setting)
 OUT = HERE / 'results' / 'side_by_side_polymnist.json'
 MODELS = ('MoPoE', 'MVTCAE', 'MMVAE', 'MMVAEPlus')
 MODS = [f'm{i}' for i in range(5)]
@@ -100,7 +102,7 @@ def child_reference(model_name: str, threads: int, epochs: int, data: str, n: in
     from multivae.data import MultimodalBaseDataset
     from multivae.models.nn.mmnist import EncoderConvMMNIST_adapted, DecoderConvMMNIST, EncoderResnetMMNIST, DecoderResnetMMNIST
     from multivae.trainers import BaseTrainer, BaseTrainerConfig
-    from multivae.trainers.base.callbacks import CallbackHandler, TrainingCallback
+    from bench_reference import timed_trainer
     from pythae.models.base.base_config import BaseAEConfig
     for lg in list(logging.root.manager.loggerDict):
         if lg.startswith(('multivae', 'pythae')): logging.getLogger(lg).setLevel(logging.WARNING)
@@ -124,20 +126,12 @@ def child_reference(model_name: str, threads: int, epochs: int, data: str, n: in
                                        decoders={m: DecoderConvMMNIST(net_cfg) for m in dims})
     n_params = sum(p.numel() for net in (model.encoders, model.decoders) for p in net.parameters())   # the networks (priors differ in form)
 
-    class Timed(BaseTrainer):
-        epoch_times = []
-        def _setup_callbacks(self):
-            self.callbacks = [TrainingCallback()] if self.callbacks is None else self.callbacks
-            self.callback_handler = CallbackHandler(callbacks=self.callbacks, model=self.model)
-        def train_step(self, epoch):
-            t0 = time.perf_counter(); out = super().train_step(epoch)
-            self.epoch_times.append(time.perf_counter() - t0); return out
-
+    Timed = timed_trainer(BaseTrainer)
     with tempfile.TemporaryDirectory(prefix='bench_reference_') as tmp:
         tc = BaseTrainerConfig(output_dir=tmp, num_epochs=1 + epochs, per_device_train_batch_size=s['batch'], learning_rate=1e-3,
                                optimizer_cls='Adam', optimizer_params={'amsgrad': True} if model_name == 'MMVAEPlus' else None)
         trainer = Timed(model, ds, training_config=tc); trainer.train()
-    t = trainer.epoch_times[1:]
+    t = [x for _, x in trainer.epoch_times][1:]
     return dict(library='multivae', library_version=md.version('multivae'), precision='float32', s_per_epoch_all=[round(x, 3) for x in t],
                 n_params=n_params, n=n, torch=torch.__version__)
 
@@ -189,18 +183,8 @@ def readme(json_path: Path, readme_path: Path, check: bool) -> int:
 
 
 # ------------------------------------------------------------------ parent
-def _env(threads: int, pythonpath: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    if pythonpath: env['PYTHONPATH'] = pythonpath
-    return env
-
-
 def _child(python: str, args: list, env: dict, timeout: float) -> dict:
-    try: out = subprocess.run([python, str(Path(__file__).resolve()), *args], env=env, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
-    except subprocess.TimeoutExpired: return {'error': f'timed out after {timeout} s'}
-    if out.returncode: return {'error': f'exit {out.returncode}', 'stderr_tail': out.stderr[-3000:]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return _run([python, str(Path(__file__).resolve()), *args], env, timeout)
 
 
 def main(argv=None):
