@@ -9,6 +9,7 @@ from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize, product_of_experts
 from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods
 from ..nn import JointMLPEncoder
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['JMVAEConfig', 'JMVAE']
@@ -43,7 +44,8 @@ class JMVAE(BaseMultiVAE):
         return default_encoders(self.input_dims, self.latent_dim, variance=self.model_config.encoder_variance)
 
 # %% ../../nbs/11_models_jmvae.ipynb #804df579
-def _jmvae_posterior(self, inputs, cond_mod):
+@patch
+def posterior(self: JMVAE, inputs, cond_mod):
     "q(z | x_S): the joint encoder for samples with every modality, else the product of the observed unimodal experts in S."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     masks = masks_of(inputs, cond_mod)
@@ -61,10 +63,10 @@ def _jmvae_posterior(self, inputs, cond_mod):
         o = self.joint_encoder(inputs['data']); keep = masks.all(0).unsqueeze(-1)
         mu, lv = torch.where(keep, o.embedding, mu), torch.where(keep, o.log_covariance, lv)
     return mu, lv
-JMVAE.posterior = _jmvae_posterior
 
 # %% ../../nbs/11_models_jmvae.ipynb #5f3b0cda
-def _jmvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
+@patch
+def forward(self: JMVAE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative JMVAE objective; metrics hold its terms."
     if masks_of(inputs, self.modalities) is not None:
         raise ConfigError("JMVAE trains on complete samples only (its joint encoder needs every modality). "
@@ -84,4 +86,3 @@ def _jmvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 
     metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl_prior.mean().detach(), 'kl_unimodal': kl_uni.mean().detach(),
                **{f'nll_{m}': -ll.mean().detach() for m, ll in lls.items()}, 'beta': torch.tensor(beta), 'annealing': torch.tensor(a)}
     return ModelOutput(loss=loss, metrics=metrics)
-JMVAE.forward = _jmvae_forward

@@ -13,7 +13,8 @@ from ..distributions import (gaussian_kl, gaussian_log_density, standard_normal_
 from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods
 from ..nn import JointMLPEncoder
 from ..flows import MAF
-from .base import MultiStageMixin, TrainingStage
+from .stages import MultiStageMixin, TrainingStage
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['JNFConfig', 'FlowExperts', 'FlowPosterior', 'GaussianProposal', 'ProductOfFlows', 'JNF']
@@ -253,7 +254,8 @@ class JNF(MultiStageMixin, BaseMultiVAE):
                            torch.stack([o.log_covariance for o in outs]), self.model_config.conditional_flows)
 
 # %% ../../nbs/18_models_jnf.ipynb #0705274b
-def _jnf_posterior_distribution(self, inputs, cond_mod):
+@patch
+def posterior_distribution(self: JNF, inputs, cond_mod):
     "q(z | x_S): joint Gaussian (all modalities, complete samples), one flow (|S| = 1) or the product of the observed flows (SIR)."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     masks = masks_of(inputs, cond_mod)
@@ -271,9 +273,9 @@ def _jnf_posterior_distribution(self, inputs, cond_mod):
                                                                          cfg.proposal_jacobian)
     return _RowMix(joint, q, masks.all(0)) if full else q
 
-def _jnf_posterior(self, inputs, cond_mod):
+@patch
+def posterior(self: JNF, inputs, cond_mod):
     raise ConfigError("JNF's posteriors are not Gaussian (flows); use posterior_distribution(inputs, cond_mod), encode or predict.")
-JNF.posterior_distribution, JNF.posterior = _jnf_posterior_distribution, _jnf_posterior
 
 # %% ../../nbs/18_models_jnf.ipynb #7a95b933
 def _exact_density(q):
@@ -282,14 +284,15 @@ def _exact_density(q):
     if isinstance(q, _RowMix): return _RowMix(_exact_density(q.a), _exact_density(q.b), q.use_a)
     return q   # DiagonalLatent, FlowPosterior: exact densities
 
-def _jnf_importance_proposal(self, inputs, cond_mod):
+@patch
+def importance_proposal(self: JNF, inputs, cond_mod):
     "q(z | x_S) with an exact density for likelihood estimates: joint Gaussian, one flow, or the Gaussian proposal of the product of flows."
     return _exact_density(self.posterior_distribution(inputs, cond_mod))
-JNF.importance_proposal = _jnf_importance_proposal   # the base's log_likelihood then importance-samples with it
 
 
 # %% ../../nbs/18_models_jnf.ipynb #6bc4572a
-def _jnf_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
+@patch
+def forward(self: JNF, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative objective of the stage ('joint': joint ELBO; 'flows': sum_j KL(q(z|X) || q_j(z|x_j)))."
     if masks_of(inputs, self.modalities) is not None:
         raise ConfigError(f"{type(self).__name__} trains on complete samples only (its joint encoder needs every modality). "
@@ -310,4 +313,3 @@ def _jnf_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.
     experts = self.flow_experts(inputs, self.modalities)
     kls = {m: log_joint - experts.log_prob(z, j) for j, m in enumerate(self.modalities)}
     return ModelOutput(loss=sum(kls.values()).mean(), metrics={f'kl_{m}': v.mean().detach() for m, v in kls.items()})
-JNF.forward = _jnf_forward

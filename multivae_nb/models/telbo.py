@@ -9,9 +9,10 @@ import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize
 from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of
-from .jmvae import _jmvae_posterior
+from .jmvae import JMVAE
 from ..nn import JointMLPEncoder
-from .base import MultiStageMixin, TrainingStage
+from .stages import MultiStageMixin, TrainingStage
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['TELBOConfig', 'TELBO']
@@ -63,10 +64,14 @@ class TELBO(MultiStageMixin, BaseMultiVAE):
     def training_stages(self):
         return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.warmup), TrainingStage('unimodal', ('encoders',))]
 
-TELBO.posterior = _jmvae_posterior   # joint encoder / unimodal encoder / product of the unimodal experts (shared with JMVAE)
+@patch
+def posterior(self: TELBO, inputs, cond_mod):
+    "JMVAE's posterior: the joint encoder, a unimodal encoder, or the product of the unimodal experts."
+    return JMVAE.posterior(self, inputs, cond_mod)
 
 # %% ../../nbs/17_models_telbo.ipynb #8824f6ac
-def _telbo_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
+@patch
+def forward(self: TELBO, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative objective of the stage ('joint' or 'unimodal'; default: the model's current stage)."
     if masks_of(inputs, self.modalities) is not None:
         raise ConfigError("TELBO trains on complete samples only (its joint encoder needs every modality). "
@@ -89,4 +94,3 @@ def _telbo_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 
                for j, m in enumerate(self.modalities)}
         return ModelOutput(loss=sum(neg.values()).mean(), metrics={f'neg_elbo_{m}': v.mean().detach() for m, v in neg.items()})
     raise ConfigError(f"Unknown TELBO stage '{stage}'; use 'joint' or 'unimodal'.")
-TELBO.forward = _telbo_forward
