@@ -23,7 +23,7 @@ class DatasetOutput(ModelOutput):
 # %% ../nbs/02_data.ipynb #todev002
 def to_device(batch, device) -> DatasetOutput:
     "A copy of `batch` (a DatasetOutput or any mapping with `data`, optional `masks` and `labels`) with its tensors on `device`."
-    nb = torch.device(device).type == 'cuda'    # asynchronous host-to-GPU copies; copies to the host stay synchronous (safe to read at once)
+    nb = isinstance(device, (str, int, torch.device)) and torch.device(device).type == 'cuda'   # asynchronous host-to-GPU copies only: copies to the host stay synchronous (safe to read at once)
     out = DatasetOutput(batch)
     out['data'] = {m: x.to(device, non_blocking=nb) for m, x in batch['data'].items()}
     if batch.get('masks') is not None: out['masks'] = {m: k.to(device, non_blocking=nb) for m, k in batch['masks'].items()}

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_models_base.ipynb #11483f93
 from __future__ import annotations
-import dataclasses, json
+import json
 from pathlib import Path
 import torch
 from torch import nn
@@ -20,7 +20,8 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'check_networks', 'check_batch', 'masks_of', 'zero_fill_missing',
-           'likelihood_setup', 'annealed_beta', 'load_weights']
+           'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write',
+           'read_verified', 'TrainingStage', 'MultiStageMixin']
 
 # %% ../../nbs/10_models_base.ipynb #32040971
 @config
@@ -365,13 +366,29 @@ def load_weights(model: BaseMultiVAE, folder):
 
 # %% ../../nbs/10_models_base.ipynb #hubm0002
 @patch
-def push_to_hf_hub(self: BaseMultiVAE, repo_id: str | None = None, **kwargs):
-    "Upload the model to the Hub repository `repo_id`: see `multivae_nb.hub.push_to_hf_hub` for the options."
+def push_to_hf_hub(self: BaseMultiVAE, repo_id: str | None = None, private: bool = False, token: str | None = None,
+                   commit_message: str = 'Upload multivae_nb model', allow_pickle: bool = False,
+                   metrics_history=None,            # per-epoch metrics for the card: list of dicts | metrics_history.json | training output folder
+                   revision: str | None = None, create_pr: bool = False,
+                   hf_hub_path: str | None = None):  # the reference library's name for repo_id
+    "Upload the model to the Hub repository `repo_id` (created if needed): safetensors weights, configs and a model card (`multivae_nb.hub`)."
     from multivae_nb.hub import push_to_hf_hub
-    return push_to_hf_hub(self, repo_id, **kwargs)
+    return push_to_hf_hub(self, repo_id, private, token, commit_message, allow_pickle, metrics_history, revision, create_pr, hf_hub_path)
 
 @patch(cls_method=True)
-def load_from_hf_hub(cls: BaseMultiVAE, repo_id: str | None = None, **kwargs):
-    "Rebuild a model of this class from the Hub repository `repo_id`: see `multivae_nb.hub.load_from_hf_hub` for the options."
+def load_from_hf_hub(cls: BaseMultiVAE, repo_id: str | None = None, revision: str | None = None, allow_pickle: bool = False, cache_dir=None,
+                     local_files_only: bool = False, token: str | None = None, hf_hub_path: str | None = None):
+    "Rebuild a model of this class from the Hub repository `repo_id` (an error if it holds another class; `multivae_nb.hub`)."
     from multivae_nb.hub import load_from_hf_hub
-    return load_from_hf_hub(repo_id, expected=cls, **kwargs)
+    return load_from_hf_hub(repo_id, revision, allow_pickle, cache_dir, local_files_only, token, hf_hub_path, expected=cls)
+
+# %% ../../nbs/10_models_base.ipynb #compat02
+from .stages import TrainingStage, MultiStageMixin
+from ..io import read_verified
+_all_ = ['CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
+
+def __getattr__(name):
+    if name == 'AutoModel':
+        from multivae_nb.models.auto import AutoModel
+        return AutoModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,8 +10,8 @@ from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import (gaussian_kl, gaussian_log_density, standard_normal_log_density, reparameterize, log_mean_exp,
                                        DiagonalLatent)
-from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods
-from ..nn import JointMLPEncoder
+from .base import BaseMultiVAEConfig, masks_of, _mods
+from .joint import JointEncoderModel
 from ..flows import MAF
 from .stages import MultiStageMixin, TrainingStage
 from fastcore.basics import patch
@@ -214,16 +214,14 @@ class _RowMix:
 
 # %% ../../nbs/18_models_jnf.ipynb #104ab223
 @MODELS.register
-class JNF(MultiStageMixin, BaseMultiVAE):
+class JNF(MultiStageMixin, JointEncoderModel):
     "Joint Normalizing Flows: joint VAE (stage 'joint'), then conditional MAF unimodal posteriors (stage 'flows')."
     config_class = JNFConfig
     net_roles = ('encoders', 'decoders', 'joint_encoder', 'flows')
 
     def __init__(self, model_config: JNFConfig, encoders=None, decoders=None, joint_encoder=None, flows=None):
-        super().__init__(model_config, encoders, decoders)
+        super().__init__(model_config, encoders, decoders, joint_encoder)
         cfg = model_config
-        self.joint_encoder = joint_encoder if joint_encoder is not None else JointMLPEncoder(
-            self.input_dims, self.latent_dim, variance=cfg.encoder_variance)
         ctx = 2 * self.latent_dim if cfg.conditional_flows else 0
         if flows is None:
             flows = {m: MAF(self.latent_dim, ctx, cfg.flows_transforms, cfg.flows_hidden) for m in self.modalities}
@@ -235,10 +233,6 @@ class JNF(MultiStageMixin, BaseMultiVAE):
                 raise ConfigError(f"flows['{m}'] must have features={self.latent_dim} (latent_dim) and context={ctx} "
                                   f"({'2 x latent_dim: the encoder output' if ctx else 'unconditional flows'}); got "
                                   f"features={getattr(f, 'features', None)}, context={getattr(f, 'context', None)}.")
-
-    def default_encoders(self):
-        from multivae_nb.nn import default_encoders
-        return default_encoders(self.input_dims, self.latent_dim, variance=self.model_config.encoder_variance)
 
     def training_stages(self):
         return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.warmup), TrainingStage('flows', ('encoders', 'flows'))]
@@ -294,9 +288,7 @@ def importance_proposal(self: JNF, inputs, cond_mod):
 @patch
 def forward(self: JNF, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative objective of the stage ('joint': joint ELBO; 'flows': sum_j KL(q(z|X) || q_j(z|x_j)))."
-    if masks_of(inputs, self.modalities) is not None:
-        raise ConfigError(f"{type(self).__name__} trains on complete samples only (its joint encoder needs every modality). "
-                          "Keep the complete samples (e.g. keep_incomplete=False) or use an aggregated model such as MVAE.")
+    self.check_complete(inputs)
     stage = stage or self.stage
     if stage not in ('joint', 'flows'): raise ConfigError(f"Unknown {type(self).__name__} stage '{stage}'; use {[s.name for s in self.training_stages()]}.")
     q = self.joint_encoder(inputs['data'])

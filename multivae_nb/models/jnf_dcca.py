@@ -7,7 +7,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
-from .base import masks_of
 from .jnf import JNF, JNFConfig
 from ..dcca import MLPEmbedder, dcca_loss
 from ..nn import MLPEncoder
@@ -62,8 +61,7 @@ def forward(self: JNFDcca, inputs, epoch: int | None = None, batch_ratio: float 
     "Stage 'dcca': the DCCA loss (minus the summed canonical correlations of all pairs); 'joint' and 'flows': JNF's losses."
     stage = stage or self.stage
     if stage != 'dcca': return JNF.forward(self, inputs, epoch, batch_ratio, stage, **kwargs)
-    if masks_of(inputs, self.modalities) is not None:
-        raise ConfigError("JNFDcca trains on complete samples only. Keep the complete samples (e.g. keep_incomplete=False).")
+    self.check_complete(inputs)
     cfg = self.model_config
     n = len(next(iter(inputs['data'].values())))
     if self.training and torch.is_grad_enabled() and n <= cfg.embedding_dcca_dim:

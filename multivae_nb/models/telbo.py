@@ -8,9 +8,8 @@ import math
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize
-from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of
-from .jmvae import JMVAE
-from ..nn import JointMLPEncoder
+from .base import BaseMultiVAEConfig
+from .joint import JointEncoderModel
 from .stages import MultiStageMixin, TrainingStage
 from fastcore.basics import patch
 
@@ -47,35 +46,18 @@ class TELBOConfig(BaseMultiVAEConfig):
         self.lambda_factors, self.gamma_factors = _check_factors(self, 'lambda_factors'), _check_factors(self, 'gamma_factors')
 
 @MODELS.register
-class TELBO(MultiStageMixin, BaseMultiVAE):
+class TELBO(MultiStageMixin, JointEncoderModel):
     "Triple ELBO VAE: joint encoder + decoders (stage 'joint'), then unimodal encoders with frozen decoders (stage 'unimodal')."
     config_class = TELBOConfig
-    net_roles = ('encoders', 'decoders', 'joint_encoder')
-
-    def __init__(self, model_config: TELBOConfig, encoders=None, decoders=None, joint_encoder=None):
-        super().__init__(model_config, encoders, decoders)
-        self.joint_encoder = joint_encoder if joint_encoder is not None else JointMLPEncoder(
-            self.input_dims, self.latent_dim, variance=model_config.encoder_variance)
-
-    def default_encoders(self):
-        from multivae_nb.nn import default_encoders
-        return default_encoders(self.input_dims, self.latent_dim, variance=self.model_config.encoder_variance)
 
     def training_stages(self):
         return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.warmup), TrainingStage('unimodal', ('encoders',))]
-
-@patch
-def posterior(self: TELBO, inputs, cond_mod):
-    "JMVAE's posterior: the joint encoder, a unimodal encoder, or the product of the unimodal experts."
-    return JMVAE.posterior(self, inputs, cond_mod)
 
 # %% ../../nbs/17_models_telbo.ipynb #8824f6ac
 @patch
 def forward(self: TELBO, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative objective of the stage ('joint' or 'unimodal'; default: the model's current stage)."
-    if masks_of(inputs, self.modalities) is not None:
-        raise ConfigError("TELBO trains on complete samples only (its joint encoder needs every modality). "
-                          "Keep the complete samples (e.g. keep_incomplete=False) or use an aggregated model such as MVAE.")
+    self.check_complete(inputs)
     stage = stage or self.stage
     data, cfg = inputs['data'], self.model_config
     if stage == 'joint':

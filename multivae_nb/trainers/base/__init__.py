@@ -16,10 +16,12 @@ from ...data import DatasetOutput, to_device
 from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
 from ..config import BaseTrainerConfig, build_optimizer, build_scheduler
 from ..distributed import dist_info, init_distributed, _wants_distributed, _EvalShardLoader, _MainProcessHistory
+_all_ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler', 'dist_info', 'init_distributed', 'to_device']   # defined in trainers.config, trainers.distributed, data
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['TrainingError', 'BaseTrainer', 'checkpoints_of', 'latest_checkpoint']
+__all__ = ['TrainingError', 'BaseTrainer', 'checkpoints_of', 'latest_checkpoint', 'BaseTrainerConfig', 'build_optimizer',
+           'build_scheduler', 'dist_info', 'init_distributed', 'to_device']
 
 # %% ../../../nbs/21_trainers_base.ipynb #f675765e
 class TrainingError(RuntimeError):
