@@ -31,6 +31,8 @@ def _budget(r: dict) -> str:
     s = f"{ep} epochs" if full_ep in (None, ep) else f"{ep} of {full_ep} epochs"
     if 'warmup' in hp and full.get('warmup') not in (None, hp['warmup']): s += f", warm-up {hp['warmup']} (published {full['warmup']})"
     elif 'warmup' in hp: s += f", warm-up {hp['warmup']}"
+    for k, name in (('K', 'K'), ('width', 'network width')):
+        if k in hp and full.get(k) not in (None, hp[k]): s += f", {name} {hp[k]} (published {full[k]})"
     if r.get('seeds'): s += f", seed{'s' if len(r['seeds']) > 1 else ''} {', '.join(map(str, r['seeds']))}"
     if r.get('library_version'): s += f"; library {r['library_version']}"
     return s
