@@ -2,6 +2,7 @@
 
     python benchmarks/polymnist_side_by_side.py                                   # 4 models x 1 and 2 threads -> results/side_by_side_polymnist.json
     python benchmarks/polymnist_side_by_side.py --models MoPoE --threads 2 --out /tmp/p.json
+    python benchmarks/polymnist_side_by_side.py --models MVTCAE --merge                # add or replace MVTCAE's rows, keep the others
 
 Models and networks (both libraries build the same layers; the parameter counts are checked equal in each row):
 - MoPoE (beta 2.5) and MVTCAE (alpha 5/6, beta 2.5): the case study's conv encoder with convolutional heads (ours `PolyMNISTConvHeadEncoder`,
@@ -155,17 +156,17 @@ NAMES = {'MMVAE': 'MMVAE (K = 10)', 'MMVAEPlus': 'MMVAE+ (ResNets, K = 1)'}
 def table(res: dict) -> str:
     "Markdown table of a results file: seconds per step of each library, the ratios, the implied 60,000-sample epoch."
     rows = [r for r in res['rows'] if 'ratio_float32' in r]
-    out = [f"Measured side by side on {res['date']} ({res['machine']}; 1-minute load average {res['load_before']:.2f} before, "
-           f"{res['load_after']:.2f} after{'; PROVISIONAL: the machine was busy' if res.get('provisional') else ''}). Same 10,000 PolyMNIST samples "
+    out = [f"Measured side by side ({res['machine']}; each row's date and 1-minute load average before it in the last column"
+           f"{'; PROVISIONAL: the machine was busy' if res.get('provisional') else ''}). Same 10,000 PolyMNIST samples "
            "and networks in both libraries (parameter counts equal); seconds per training step (median over the timed epochs); ratio = the "
            "reference's time ÷ ours (> 1: ours is faster); ours in float32 and with bf16 autocast (`amp=True`).", '',
            '| model | threads | batch | reference (s/step) | ours float32 (s/step) | ours bf16 (s/step) | ratio float32 | ratio bf16 | '
-           'ours bf16, implied 60,000-sample epoch | peak memory (MB) ours bf16 / reference |', '|' + '---|' * 10]
+           'ours bf16, implied 60,000-sample epoch | peak memory (MB) ours bf16 / reference | measured (load) |', '|' + '---|' * 11]
     for r in rows:
         ref, f32, b16 = r['reference'], r['ours_float32'], r['ours_bf16']
         out.append(f"| {NAMES.get(r['model'], r['model'])} | {r['threads']} | {ref['batch']} | {ref['s_per_step']:.3f} | {f32['s_per_step']:.3f} | "
                    f"{b16['s_per_step']:.3f} | {r['ratio_float32']:.2f}× | {r['ratio_bf16']:.2f}× | {b16['implied_s_per_epoch_60k']:.0f} s | "
-                   f"{b16['peak_rss_mb']:.0f} / {ref['peak_rss_mb']:.0f} |")
+                   f"{b16['peak_rss_mb']:.0f} / {ref['peak_rss_mb']:.0f} | {r['date']} ({r['load_before']:.2f}) |")
     failed = [f"{r['model']} ({r['threads']} thr.)" for r in res['rows'] if 'ratio_float32' not in r]
     if failed: out.append(f"\nFailed: {', '.join(failed)} (see the JSON).")
     return '\n'.join(out)
@@ -199,6 +200,7 @@ def main(argv=None):
     p.add_argument('--max-load', type=float, default=0.5)
     p.add_argument('--allow-busy', action='store_true')
     p.add_argument('--out', default=str(OUT))
+    p.add_argument('--merge', action='store_true', help="replace only the measured (model, threads) rows of --out's JSON, keep the others")
     p.add_argument('--readme', choices=['write', 'check'], help="regenerate (or check) the README's PolyMNIST speed table from --out's JSON; run nothing")
     p.add_argument('--child', choices=['ours', 'reference'])
     p.add_argument('--model'); p.add_argument('--data'); p.add_argument('--amp', action='store_true')
@@ -214,11 +216,13 @@ def main(argv=None):
         data = str(Path(tmp) / 'polymnist_10k.pt'); sha = write_data(data)
         for model in a.models:
             for th in a.threads:
+                load_row = os.getloadavg()[0]
                 base = ['--model', model, '--threads', str(th), '--epochs', str(a.epochs), '--data', data] + (['--n', str(a.n)] if a.n else [])
                 ref = _child(a.ref_python, ['--child', 'reference', *base], _env(th, a.ref_pythonpath), a.timeout)
                 fp32 = _child(sys.executable, ['--child', 'ours', *base], _env(th, None), a.timeout)
                 bf16 = _child(sys.executable, ['--child', 'ours', '--amp', *base], _env(th, None), a.timeout)
-                row = {'model': model, 'threads': th, 'data_sha256': sha, 'reference': ref, 'ours_float32': fp32, 'ours_bf16': bf16}
+                row = {'model': model, 'threads': th, 'data_sha256': sha, 'reference': ref, 'ours_float32': fp32, 'ours_bf16': bf16,
+                       'date': time.strftime('%Y-%m-%d %H:%M'), 'load_before': load_row, 'load_after': os.getloadavg()[0]}
                 if all('s_per_step' in r for r in (ref, fp32, bf16)):
                     row.update(ratio_float32=round(ref['s_per_step'] / fp32['s_per_step'], 2), ratio_bf16=round(ref['s_per_step'] / bf16['s_per_step'], 2),
                                same_parameters=ref['n_params'] == fp32['n_params'],
@@ -226,9 +230,16 @@ def main(argv=None):
                 rows.append(row)
                 print(json.dumps({k: row.get(k) for k in ('model', 'threads', 'ratio_float32', 'ratio_bf16', 'same_parameters')}), flush=True)
     load1 = os.getloadavg()[0]
-    out = {'setting': 'PolyMNIST (speed issue, setting 2); see benchmarks/polymnist_side_by_side.py', 'date': time.strftime('%Y-%m-%d %H:%M'),
+    for r in rows: r['provisional'] = r['load_before'] > a.max_load and not a.allow_busy
+    if a.merge and Path(a.out).exists():   # keep the other (model, threads) rows of the file, each with its own date and load
+        old = json.loads(Path(a.out).read_text()); new_keys = {(r['model'], r['threads']) for r in rows}
+        for r in old['rows']:
+            for k in ('date', 'load_before', 'load_after', 'provisional'): r.setdefault(k, old.get(k))
+        rows = [r for r in old['rows'] if (r['model'], r['threads']) not in new_keys] + rows
+        rows.sort(key=lambda r: (list(MODELS).index(r['model']), r['threads']))
+    out = {'setting': 'PolyMNIST (speed issue, setting 2); see benchmarks/polymnist_side_by_side.py', 'date': max(r['date'] for r in rows),
            'machine': f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}", 'load_before': load0, 'load_after': load1,
-           'provisional': load0 > a.max_load and not a.allow_busy, 'rows': rows}
+           'provisional': any(r['provisional'] for r in rows), 'rows': rows}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_text(json.dumps(out, indent=1))
     print(f"wrote {a.out}")
     return 0

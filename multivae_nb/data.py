@@ -10,12 +10,25 @@ import torch
 from .core import ConfigError, ModelOutput
 
 # %% auto #0
-__all__ = ['DatasetOutput', 'MultimodalBaseDataset', 'IncompleteDataset', 'make_mcar', 'make_mnar_by_class', 'collate_outputs',
-           'MultimodalDataLoader']
+__all__ = ['DatasetOutput', 'to_device', 'MultimodalBaseDataset', 'IncompleteDataset', 'make_mcar', 'make_mnar_by_class',
+           'collate_outputs', 'MultimodalDataLoader']
 
 # %% ../nbs/02_data.ipynb #0f203220
 class DatasetOutput(ModelOutput):
     "A batch (or sample): `data` {modality: Tensor}, optional `masks` {modality: BoolTensor}, optional `labels`."
+    def to(self, device) -> DatasetOutput:
+        "A copy with data, masks and labels on `device` (see `to_device` below)."
+        return to_device(self, device)
+
+# %% ../nbs/02_data.ipynb #todev002
+def to_device(batch, device) -> DatasetOutput:
+    "A copy of `batch` (a DatasetOutput or any mapping with `data`, optional `masks` and `labels`) with its tensors on `device`."
+    nb = isinstance(device, (str, int, torch.device)) and torch.device(device).type == 'cuda'   # asynchronous host-to-GPU copies only: copies to the host stay synchronous (safe to read at once)
+    out = DatasetOutput(batch)
+    out['data'] = {m: x.to(device, non_blocking=nb) for m, x in batch['data'].items()}
+    if batch.get('masks') is not None: out['masks'] = {m: k.to(device, non_blocking=nb) for m, k in batch['masks'].items()}
+    if batch.get('labels') is not None: out['labels'] = batch['labels'].to(device, non_blocking=nb)
+    return out
 
 # %% ../nbs/02_data.ipynb #ca494a0a
 def _as_tensor(x, what):

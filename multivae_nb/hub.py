@@ -9,7 +9,10 @@ from pathlib import Path
 import torch
 import multivae_nb
 from .core import ConfigError, MODELS
-from .models.base import BaseMultiVAE, AutoModel, CheckpointError, _read_json
+from .models.base import BaseMultiVAE, _read_json
+from .models.auto import AutoModel
+from .io import CheckpointError
+
 
 # %% auto #0
 __all__ = ['model_card', 'save_for_hf_hub', 'push_to_hf_hub', 'hf_hub_snapshot', 'load_from_hf_hub']
@@ -94,21 +97,20 @@ def _repo_id(repo_id, hf_hub_path):
     if not isinstance(rid, str) or not rid: raise ConfigError("Give the Hub repository id, e.g. 'user/my-model' (repo_id=..., or hf_hub_path=...).")
     return rid
 
-def push_to_hf_hub(self, repo_id: str | None = None, private: bool = False, token: str | None = None,
+def push_to_hf_hub(model: BaseMultiVAE, repo_id: str | None = None, private: bool = False, token: str | None = None,
                    commit_message: str = 'Upload multivae_nb model', allow_pickle: bool = False,
                    metrics_history=None,            # per-epoch metrics for the card: list of dicts | metrics_history.json | training output folder; default model.training_info
                    revision: str | None = None, create_pr: bool = False,
                    hf_hub_path: str | None = None):  # the reference library's name for repo_id
-    "Upload the model to the Hub repository `repo_id` (created if needed): safetensors weights, configs and a model card. Returns the commit info."
+    "Upload `model` to the Hub repository `repo_id` (created if needed): safetensors weights, configs and a model card. Returns the commit info."
     repo_id = _repo_id(repo_id, hf_hub_path)
     hf = _hf()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = save_for_hf_hub(self, Path(tmp) / 'model', repo_id, allow_pickle, metrics_history)
+        folder = save_for_hf_hub(model, Path(tmp) / 'model', repo_id, allow_pickle, metrics_history)
         api = hf.HfApi(token=token)
         api.create_repo(repo_id, private=private, exist_ok=True, token=token)
         return api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message=commit_message, token=token, revision=revision,
                                  create_pr=create_pr, delete_patterns=['*.pkl', 'metrics_history.json', 'training_config.json'])  # no stale files
-BaseMultiVAE.push_to_hf_hub = push_to_hf_hub
 
 # %% ../nbs/24_hub.ipynb #f979a3f9
 def hf_hub_snapshot(repo_id: str, revision: str | None = None, allow_pickle: bool = False, cache_dir=None, local_files_only: bool = False,
@@ -128,7 +130,8 @@ def hf_hub_snapshot(repo_id: str, revision: str | None = None, allow_pickle: boo
         raise CheckpointError(f"Cannot access the Hub repository {where}: {e}") from e
 
 def load_from_hf_hub(repo_id: str | None = None, revision: str | None = None, allow_pickle: bool = False, cache_dir=None,
-                     local_files_only: bool = False, token: str | None = None, hf_hub_path: str | None = None) -> BaseMultiVAE:
+                     local_files_only: bool = False, token: str | None = None, hf_hub_path: str | None = None,
+                     expected: type | None = None) -> BaseMultiVAE:   # a model class the repository must hold (`JMVAE.load_from_hf_hub` passes its own)
     "Rebuild the model of a Hub repository written by `push_to_hf_hub` (networks from registered classes; pickle only if allowed)."
     repo_id = _repo_id(repo_id, hf_hub_path)
     folder = hf_hub_snapshot(repo_id, revision, allow_pickle, cache_dir, local_files_only, token)
@@ -139,15 +142,7 @@ def load_from_hf_hub(repo_id: str | None = None, revision: str | None = None, al
         raise CheckpointError(f"The model in '{repo_id}' has {', '.join(info['pickled'])} of custom classes that are not registered library classes, saved "
                               "by pickle: loading them runs code from the repository. Pass allow_pickle=True only if you trust its author, or register "
                               "the classes (@ARCHITECTURES.register, JSON-able constructor arguments) and push the model again.")
-    return AutoModel.load_from_folder(folder, allow_pickle=allow_pickle)
-
-@classmethod
-def _cls_load_from_hf_hub(cls, repo_id: str | None = None, revision: str | None = None, allow_pickle: bool = False, cache_dir=None,
-                          local_files_only: bool = False, token: str | None = None, hf_hub_path: str | None = None):
-    "Like `AutoModel.load_from_hf_hub`, checking that the repository holds a `cls`."
-    m = load_from_hf_hub(repo_id, revision, allow_pickle, cache_dir, local_files_only, token, hf_hub_path)
-    if not isinstance(m, cls): raise CheckpointError(f"'{repo_id}' holds a {type(m).__name__}, not a {cls.__name__}; use AutoModel.load_from_hf_hub.")
+    m = AutoModel.load_from_folder(folder, allow_pickle=allow_pickle)
+    if expected is not None and not isinstance(m, expected):
+        raise CheckpointError(f"'{repo_id}' holds a {type(m).__name__}, not a {expected.__name__}; use AutoModel.load_from_hf_hub.")
     return m
-
-AutoModel.load_from_hf_hub = staticmethod(load_from_hf_hub)
-BaseMultiVAE.load_from_hf_hub = _cls_load_from_hf_hub

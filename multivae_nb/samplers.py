@@ -10,11 +10,12 @@ import torch
 from torch import nn
 from safetensors.torch import save_file, load_file
 from .core import ConfigError, ModelOutput, BaseConfig, config, Registry
-from .data import MultimodalBaseDataset, MultimodalDataLoader
-from .models.base import BaseMultiVAE, CheckpointError, atomic_dir_write, sha256_file, read_verified
-from .trainers.base import to_device
+from .data import MultimodalBaseDataset, MultimodalDataLoader, to_device
+from .models.base import BaseMultiVAE
+from .io import CheckpointError, atomic_dir_write, sha256_file, read_verified
 from .flows import MAF, _zuko
 import multivae_nb
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['PRIVATE_MODES', 'SAMPLERS', 'COVARIANCE_TYPES', 'latent_codes', 'BaseSamplerConfig', 'BaseSampler',
@@ -97,7 +98,8 @@ class BaseSampler:
         return f"{type(self).__name__}({self.sampler_config}, {state})"
 
 # %% ../nbs/40_samplers.ipynb #f6378e3e
-def _check_codes(self, codes) -> dict:
+@patch
+def _check_codes(self: BaseSampler, codes) -> dict:
     if torch.is_tensor(codes): codes = {'z': codes}
     if not isinstance(codes, dict) or 'z' not in codes:
         raise ConfigError("Latent codes must be a Tensor (N, latent_dim) or a dict {'z': (N, latent_dim), modality: (N, D_w), ...}.")
@@ -121,7 +123,8 @@ def _parts_of(blocks, private):
     if private == 'none': return [['z']]
     return [names] if private == 'joint' else [[n] for n in names]
 
-def _fit(self, train_data):
+@patch
+def fit(self: BaseSampler, train_data):
     "Encode `train_data` (a dataset, or precomputed codes: a Tensor (N, D) or {'z': ..., m: ...}) and fit the density; returns self."
     cfg = self.sampler_config
     with torch.random.fork_rng(devices=[self.model.device] if self.model.device.type == 'cuda' else []):
@@ -136,11 +139,13 @@ def _fit(self, train_data):
     self.densities = nn.ModuleList([d for d, _ in fitted]); self.density_kwargs = [k for _, k in fitted]
     return self
 
-def _check_fitted(self):
+@patch
+def _check_fitted(self: BaseSampler):
     if not self.is_fitted: raise ConfigError(f"The {type(self).__name__} is not fitted; call sampler.fit(train_dataset) first.")
 
+@patch
 @torch.no_grad()
-def _sample(self, n: int) -> ModelOutput:
+def sample(self: BaseSampler, n: int) -> ModelOutput:
     "n latent codes: ModelOutput(z=(n, D), one_latent_space=True), plus modalities_z {m: (n, D_w)} (one_latent_space=False) with private latents."
     self._check_fitted()
     if not isinstance(n, int) or isinstance(n, bool) or n < 1: raise ConfigError(f"n must be a positive int; got {n!r}.")
@@ -152,8 +157,9 @@ def _sample(self, n: int) -> ModelOutput:
     if out: return ModelOutput(z=z, modalities_z={m: out[m] for m in self.model.modalities if m in out}, one_latent_space=False)
     return ModelOutput(z=z, one_latent_space=True)
 
+@patch
 @torch.no_grad()
-def _log_prob(self, codes) -> torch.Tensor:
+def log_prob(self: BaseSampler, codes) -> torch.Tensor:
     "log of the fitted density at `codes` (a Tensor (N, D) or a dict of blocks as `fit` takes), shape (N,)."
     self._check_fitted()
     if torch.is_tensor(codes): codes = {'z': codes}
@@ -165,11 +171,10 @@ def _dtype_of(module):
     t = next(iter(list(module.parameters()) + list(module.buffers())))
     return t.dtype
 
-BaseSampler._check_codes, BaseSampler.fit, BaseSampler.sample, BaseSampler.log_prob = _check_codes, _fit, _sample, _log_prob
-BaseSampler._check_fitted = _check_fitted
-def _fit_density(self, x): raise NotImplementedError(f"{type(self).__name__} must implement _fit_density(x) -> (module, kwargs)")
-def _build_density(self, **kw): raise NotImplementedError(f"{type(self).__name__} must implement _build_density(**kwargs)")
-BaseSampler._fit_density, BaseSampler._build_density = _fit_density, _build_density
+@patch
+def _fit_density(self: BaseSampler, x): raise NotImplementedError(f"{type(self).__name__} must implement _fit_density(x) -> (module, kwargs)")
+@patch
+def _build_density(self: BaseSampler, **kw): raise NotImplementedError(f"{type(self).__name__} must implement _build_density(**kwargs)")
 
 # %% ../nbs/40_samplers.ipynb #5ccbfa6f
 def _write_sampler(self, folder):
@@ -180,13 +185,14 @@ def _write_sampler(self, folder):
             'model_class': type(self.model).__name__, 'weights_sha256': sha256_file(folder / 'sampler.safetensors')}
     (folder / 'sampler.json').write_text(json.dumps(info, indent=1))
 
-def _save(self, folder):
+@patch
+def save(self: BaseSampler, folder):
     "Save the fitted sampler to `folder` (sampler.json + sampler.safetensors, written atomically)."
     self._check_fitted()
     atomic_dir_write(folder, lambda tmp: _write_sampler(self, tmp))
 
-@classmethod
-def _load_from_folder(cls, folder, model: BaseMultiVAE):
+@patch(cls_method=True)
+def load_from_folder(cls: BaseSampler, folder, model: BaseMultiVAE):
     "Rebuild a sampler saved with `save`, for `model` (the sampler class is read from the folder)."
     folder = Path(folder); info, wp = read_verified(folder, 'sampler.json', 'sampler.safetensors', 'sampler')
     scls = SAMPLERS.get(info['sampler_class'])
@@ -202,7 +208,6 @@ def _load_from_folder(cls, folder, model: BaseMultiVAE):
     except Exception as e: raise CheckpointError(f"Could not load {wp} into the {info['sampler_class']}: {e}") from e
     return s
 
-BaseSampler.save, BaseSampler.load_from_folder = _save, _load_from_folder
 
 # %% ../nbs/40_samplers.ipynb #80fc1356
 COVARIANCE_TYPES = ('full', 'tied', 'diag', 'spherical')
@@ -303,7 +308,8 @@ class MAFSampler(BaseSampler):
     def _build_density(self, dim: int, n_made: int, hidden): return FlowDensity(dim, n_made, hidden)
 
 # %% ../nbs/40_samplers.ipynb #7ff9fcd2
-def _maf_fit_density(self, x):
+@patch
+def _fit_density(self: MAFSampler, x):
     "Fit a FlowDensity on the codes x (N, D) by maximum likelihood; `self.history` records the mean train/validation NLL per epoch."
     cfg = self.sampler_config; x = x.float(); N, D = x.shape
     perm = torch.randperm(N); n_val = int(round(cfg.val_fraction * N)) if N >= 10 else 0
@@ -329,4 +335,3 @@ def _maf_fit_density(self, x):
         raise ConfigError("The flow's training loss is not finite; lower lr or standardise the latent codes.")
     self.history = hist
     return d.eval(), {'dim': D, 'n_made': cfg.n_made, 'hidden': list(cfg.hidden)}
-MAFSampler._fit_density = _maf_fit_density

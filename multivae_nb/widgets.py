@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from .core import ConfigError
 from .models.base import _mods
 from .metrics.visualization import _as_images
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['require_ipywidgets', 'LatentExplorer']
@@ -51,17 +52,20 @@ class LatentExplorer:
     def modalities(self): return list(self.model.modalities)
 
 # %% ../nbs/38_widgets.ipynb #171e7940
-def _check_sample(self, i):
+@patch
+def _check_sample(self: LatentExplorer, i):
     if isinstance(i, torch.Tensor): i = i.item()
     if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or not 0 <= i < len(self.dataset):
         raise ConfigError(f"sample must be an int in [0, {len(self.dataset) - 1}]; got {i!r}.")
     return int(i)
 
-def _check_cond(self, cond_mod):
+@patch
+def _check_cond(self: LatentExplorer, cond_mod):
     if cond_mod is None or (isinstance(cond_mod, (list, tuple)) and len(cond_mod) == 0): return []
     return _mods(self.model, cond_mod, 'cond_mod')
 
-def _load(self, i):
+@patch
+def _load(self: LatentExplorer, i):
     "Read sample i as a batch of one (on the model's device) and recompute the centre."
     b = self.dataset[torch.tensor([i])]
     dev = self.model.device
@@ -70,17 +74,20 @@ def _load(self, i):
     self.i = i
     self._center()
 
-def _observed(self, m) -> bool:
+@patch
+def observed(self: LatentExplorer, m) -> bool:
     "Whether the current sample has modality m."
     k = self.batch.get('masks')
     return True if k is None or m not in k else bool(k[m][0])
 
-def _used_cond(self) -> list:
+@patch(as_prop=True)
+def used_cond(self: LatentExplorer) -> list:
     "The conditioning modalities the current sample actually has."
     return [m for m in self.cond if self.observed(m)]
 
+@patch
 @torch.no_grad()
-def _center_fn(self):
+def _center(self: LatentExplorer):
     "Posterior means given `used_cond` (the prior mean 0 if empty): {'shared': (D,), m: (D_w,) for private latents}."
     used = self.used_cond
     if used:
@@ -93,44 +100,45 @@ def _center_fn(self):
     self.center = c
     return c
 
-LatentExplorer._check_sample, LatentExplorer._check_cond, LatentExplorer._load = _check_sample, _check_cond, _load
-LatentExplorer.observed, LatentExplorer.used_cond, LatentExplorer._center = _observed, property(_used_cond), _center_fn
-
 # %% ../nbs/38_widgets.ipynb #ec0e50d2
-def _latents(self) -> dict:
+@patch
+def latents(self: LatentExplorer) -> dict:
     "The latents handed to the decoders: the centre plus the offsets, as a batch of one."
     out = {'z': (self.center['shared'] + self.offsets['shared'])[None]}
     if len(self.spaces) > 1: out['modalities_z'] = {m: (self.center[m] + self.offsets[m])[None] for m in self.spaces if m != 'shared'}
     return out
 
+@patch
 @torch.no_grad()
-def _generate(self) -> dict:
+def generate(self: LatentExplorer) -> dict:
     "Decoder means of `gen_mod` at the current latents: {modality: tensor of the modality's shape}."
     out = self.model.decode(self.latents(), self.gen_mod)
     return {m: out[m][0] for m in self.gen_mod}
 
-def _set_sample(self, i: int) -> dict:
+@patch
+def set_sample(self: LatentExplorer, i: int) -> dict:
     "Explore sample i (the offsets are kept)."
     self._load(self._check_sample(i)); return self.generate()
 
-def _set_cond(self, cond_mod) -> dict:
+@patch
+def set_cond(self: LatentExplorer, cond_mod) -> dict:
     "Condition on `cond_mod` (a list of modalities, 'all', or [] for the prior); modalities the sample lacks are left out."
     self.cond = self._check_cond(cond_mod); self._center(); return self.generate()
 
-def _set_latent(self, dim: int, value: float, space: str = 'shared') -> dict:
+@patch
+def set_latent(self: LatentExplorer, dim: int, value: float, space: str = 'shared') -> dict:
     "Set the offset of latent dimension `dim` of `space` ('shared' or a modality with a private latent) to `value`."
     if space not in self.spaces: raise ConfigError(f"space must be one of {list(self.spaces)}; got {space!r}.")
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 0 <= dim < self.spaces[space]:
         raise ConfigError(f"dim must be an int in [0, {self.spaces[space] - 1}] for the {space!r} latent; got {dim!r}.")
     self.offsets[space][int(dim)] = float(value); return self.generate()
 
-def _reset(self) -> dict:
+@patch
+def reset(self: LatentExplorer) -> dict:
     "All offsets back to 0."
     for o in self.offsets.values(): o.zero_()
     return self.generate()
 
-LatentExplorer.latents, LatentExplorer.generate = _latents, _generate
-LatentExplorer.set_sample, LatentExplorer.set_cond, LatentExplorer.set_latent, LatentExplorer.reset = _set_sample, _set_cond, _set_latent, _reset
 
 # %% ../nbs/38_widgets.ipynb #86aff33e
 def _draw(ax, x: torch.Tensor, title: str):
@@ -148,7 +156,8 @@ def _draw(ax, x: torch.Tensor, title: str):
         ax.tick_params(labelsize=7)
     ax.set_title(title, fontsize=9)
 
-def _plot(self, outputs: dict | None = None) -> Figure:
+@patch
+def plot(self: LatentExplorer, outputs: dict | None = None) -> Figure:
     "Figure: the sample (top row: 'condition', 'not used' or 'missing') and the generated modalities (bottom row)."
     outputs = self.generate() if outputs is None else outputs
     mods = self.modalities; fig = Figure(figsize=(2.4 * len(mods), 4.6)); axs = fig.subplots(2, len(mods), squeeze=False)
@@ -171,14 +180,15 @@ def _plot(self, outputs: dict | None = None) -> Figure:
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); return buf.getvalue()
 
-LatentExplorer.plot = _plot
 
 # %% ../nbs/38_widgets.ipynb #f15ce6e2
-def _pages(self, space):
+@patch
+def _pages(self: LatentExplorer, space):
     n, k = self.spaces[space], self.n_sliders
     return [(f'{a}–{min(a + k, n) - 1}' if min(a + k, n) - 1 > a else f'{a}', a) for a in range(0, n, k)]
 
-def _sync_sliders(self):
+@patch
+def _sync_sliders(self: LatentExplorer):
     "Relabel the sliders for the current latent space and page, showing its offsets (without callbacks)."
     ui = self._ui; space, first = ui['space'].value, ui['page'].value
     ui['busy'] = True
@@ -189,7 +199,8 @@ def _sync_sliders(self):
             if on: s.description = f'z[{d}]' if space == 'shared' else f'w_{space}[{d}]'; s.value = float(self.offsets[space][d])
     finally: ui['busy'] = False
 
-def _refresh(self):
+@patch
+def refresh(self: LatentExplorer):
     "Redraw the figure and the status line of the widget."
     if self._ui is None: return
     ui = self._ui; fig = self.plot()
@@ -199,7 +210,8 @@ def _refresh(self):
     ui['status'].value = (f"sample {self.i} — conditioning on {', '.join(self.used_cond) or 'nothing: prior mean'}"
                           + (f" ({', '.join(lost)} missing for this sample)" if lost else ''))
 
-def _widget(self):
+@patch
+def widget(self: LatentExplorer):
     "The ipywidgets UI (built once): sample slider, conditioning checkboxes, latent space and page of dimensions, offset sliders, figure."
     if self._ui is not None: return self._ui['root']
     w = require_ipywidgets()
@@ -236,9 +248,8 @@ def _widget(self):
                          *ui['sliders'], ui['status'], ui['out']])
     return ui['root']
 
-def _repr_mimebundle_(self, **kwargs):
+@patch
+def _repr_mimebundle_(self: LatentExplorer, **kwargs):
     "In a notebook the explorer displays as its widget."
     return self.widget()._repr_mimebundle_(**kwargs)
 
-LatentExplorer._pages, LatentExplorer._sync_sliders, LatentExplorer.refresh, LatentExplorer.widget = _pages, _sync_sliders, _refresh, _widget
-LatentExplorer._repr_mimebundle_ = _repr_mimebundle_

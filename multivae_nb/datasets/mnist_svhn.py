@@ -4,10 +4,11 @@
 
 # %% ../../nbs/52_datasets_mnist_svhn.ipynb #b1f21033
 from __future__ import annotations
-import warnings
+import os, warnings
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch_to
 from ..core import ConfigError, data_root
 from ..data import MultimodalBaseDataset
 from .download import download_file, verify_file, missing_file_error
@@ -165,4 +166,4 @@ def transform_for_plotting(tensor: torch.Tensor, modality: str) -> torch.Tensor:
     t = t.float() / 255 if t.dtype == torch.uint8 else t.float()
     return t.expand(*t.shape[:-3], 3, *t.shape[-2:]).clamp(0, 1)
 
-MnistSvhn.transform_for_plotting = staticmethod(transform_for_plotting)   # also as a method, as in the reference library
+patch_to(MnistSvhn, static_method=True)(transform_for_plotting)   # also as a method, as in the reference library

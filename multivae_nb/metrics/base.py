@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 import torch
 from ..core import ConfigError, ModelOutput, BaseConfig, config
-from ..data import DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader
+from ..data import DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader, to_device
 from ..models.base import BaseMultiVAE, check_batch, _mods
-from ..trainers.base.callbacks import TrainingCallback
+from ..callbacks import TrainingCallback
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['EvaluatorConfig', 'Evaluator', 'select', 'rows_observing']
@@ -86,17 +87,11 @@ class Evaluator:
         return p.device if p is not None else torch.device('cpu')
 
 # %% ../../nbs/30_metrics_base.ipynb #c96b1ea9
-def _to_device(batch, device) -> DatasetOutput:
-    out = DatasetOutput(batch)
-    out['data'] = {m: x.to(device) for m, x in batch['data'].items()}
-    if batch.get('masks') is not None: out['masks'] = {m: k.to(device) for m, k in batch['masks'].items()}
-    if batch.get('labels') is not None: out['labels'] = batch['labels'].to(device)
-    return out
-
-def _batches(self, dataset=None, batch_size: int | None = None):
+@patch
+def batches(self: Evaluator, dataset=None, batch_size: int | None = None):
     "Iterate over `dataset` (default: the test set) in order, in batches on the model's device."
     loader = MultimodalDataLoader(self.test_dataset if dataset is None else dataset, batch_size or self.eval_config.batch_size, shuffle=False)
-    for b in loader: yield _to_device(b, self.device)
+    for b in loader: yield to_device(b, self.device)
 
 def select(batch, idx) -> DatasetOutput:
     "The rows `idx` (indices or a bool mask) of a batch: data, masks and labels."
@@ -115,10 +110,10 @@ def rows_observing(batch, mods, how: str = 'all') -> torch.Tensor:
     k = torch.stack([masks[m].to(dev) for m in mods])
     return k.all(0) if how == 'all' else k.any(0)
 
-Evaluator.batches = _batches
 
 # %% ../../nbs/30_metrics_base.ipynb #a56f5ab0
-def _sample_latent_codes(self, n: int) -> ModelOutput:
+@patch
+def sample_latent_codes(self: Evaluator, n: int) -> ModelOutput:
     "n latent codes from the fitted `sampler` if any, else from the model's prior: ModelOutput(z=(n, D), ...) (plus `modalities_z` for private latents)."
     if not isinstance(n, int) or n < 1: raise ConfigError(f"The number of samples must be a positive int; got {n!r}.")
     out = self.sampler.sample(n) if self.sampler is not None else self.model.generate_from_prior(n, decode=False)
@@ -131,7 +126,8 @@ def _sample_latent_codes(self, n: int) -> ModelOutput:
     if isinstance(out.get('modalities_z'), dict): out['modalities_z'] = {m: w.to(self.device) for m, w in out['modalities_z'].items()}
     return out
 
-def _sample_latents(self, n: int) -> torch.Tensor:
+@patch
+def sample_latents(self: Evaluator, n: int) -> torch.Tensor:
     "n shared latent codes (n, D) from the fitted `sampler` if any, else from the prior."
     return self.sample_latent_codes(n)['z']
 
@@ -140,8 +136,9 @@ def _chunk(codes: ModelOutput, i: int, j: int) -> ModelOutput:
     if isinstance(codes.get('modalities_z'), dict): out['modalities_z'] = {m: w[i:j] for m, w in codes['modalities_z'].items()}
     return out
 
+@patch
 @torch.no_grad()
-def _generate_joint(self, n: int, modalities='all') -> ModelOutput:
+def generate_joint(self: Evaluator, n: int, modalities='all') -> ModelOutput:
     "n joint generations {modality: (n, ...)} (decoder means) from `sample_latent_codes`, decoded in chunks of `batch_size`; `z` holds the latents."
     mods = _mods(self.model, modalities, 'modalities')
     codes = self.sample_latent_codes(n); bs = self.eval_config.batch_size
@@ -149,13 +146,14 @@ def _generate_joint(self, n: int, modalities='all') -> ModelOutput:
     out = ModelOutput({m: torch.cat([c[m] for c in chunks]) for m in mods}); out['z'] = codes['z']
     return out
 
-Evaluator.sample_latent_codes, Evaluator.sample_latents, Evaluator.generate_joint = _sample_latent_codes, _sample_latents, _generate_joint
 
 # %% ../../nbs/30_metrics_base.ipynb #326df300
-def _compute(self) -> dict: raise NotImplementedError(f"{type(self).__name__} must implement compute() -> dict of metrics")
+@patch
+def compute(self: Evaluator) -> dict: raise NotImplementedError(f"{type(self).__name__} must implement compute() -> dict of metrics")
 
+@patch
 @contextmanager
-def _seeded(self):
+def seeded(self: Evaluator):
     "Context: model in eval mode, no gradients, a forked torch RNG seeded with `eval_config.seed` (the caller's RNG state is restored after)."
     was = self.model.training; self.model.eval()
     devices = [self.device] if self.device.type == 'cuda' else []
@@ -165,7 +163,8 @@ def _seeded(self):
             yield
     finally: self.model.train(was)
 
-def _eval(self) -> ModelOutput:
+@patch
+def eval(self: Evaluator) -> ModelOutput:
     "Compute the metrics (seeded, eval mode, no gradients); save them to `{output}/{name}_metrics.json`; call the callbacks; return them."
     with self.seeded(): raw = self.compute()
     self.metrics = ModelOutput({k: _to_float(v) for k, v in raw.items()})
@@ -175,17 +174,17 @@ def _eval(self) -> ModelOutput:
         if callable(hook): hook(dict(self.metrics), self.name)
     return self.metrics
 
-def _save_metrics(self, path=None) -> Path:
+@patch
+def save_metrics(self: Evaluator, path=None) -> Path:
     "Write `self.metrics` as JSON (atomically: temporary file, then rename) to `path` or `{output}/{name}_metrics.json`."
     path = Path(path) if path is not None else self.output / f'{self.name}_metrics.json'
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix('.json.tmp'); tmp.write_text(json.dumps(dict(self.metrics), indent=1)); os.replace(tmp, path)
     return path
 
-def _finish(self):
+@patch
+def finish(self: Evaluator):
     "Close the experiment-tracker runs of the callbacks (those with a `finish` method): the reference library's `evaluator.finish()`."
     for c in self.callbacks:
         if callable(getattr(c, 'finish', None)): c.finish()
 
-Evaluator.compute, Evaluator.eval, Evaluator.save_metrics, Evaluator.seeded = _compute, _eval, _save_metrics, _seeded
-Evaluator.finish = _finish

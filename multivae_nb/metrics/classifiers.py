@@ -13,7 +13,7 @@ from safetensors.torch import save_model, load_model
 from ..core import ConfigError, ARCHITECTURES
 from ..data import MultimodalBaseDataset, MultimodalDataLoader
 from ..nn import ConfigurableModule, build_architecture
-from ..models.base import atomic_dir_write, sha256_file, CheckpointError, read_verified
+from ..io import atomic_dir_write, sha256_file, CheckpointError, read_verified
 import multivae_nb
 
 # %% auto #0

@@ -10,6 +10,7 @@ from ..core import ConfigError, ModelOutput, config
 from ..data import MultimodalBaseDataset
 from ..models.base import _mods
 from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ClusteringConfig', 'Clustering']
@@ -41,7 +42,8 @@ class Clustering(Evaluator):
         self.cond_mod = _mods(model, self.eval_config.cond_mod, 'cond_mod')
 
 # %% ../../nbs/35_metrics_clustering.ipynb #53db0eb0
-def _latent_means(self, dataset):
+@patch
+def latent_means(self: Clustering, dataset):
     "Latent means (n, D) and labels (n,) of the samples of `dataset` that observe part of `cond_mod` and have a known label (numpy)."
     zs, ys = [], []
     for b in self.batches(dataset):
@@ -52,7 +54,8 @@ def _latent_means(self, dataset):
     if not zs: raise ConfigError(f"No sample observes any of {self.cond_mod} with a known label.")
     return torch.cat(zs).double().numpy(), torch.cat(ys).numpy()
 
-def _clustering_compute(self) -> dict:
+@patch
+def compute(self: Clustering) -> dict:
     from sklearn.cluster import KMeans
     z_tr, y_tr = self.latent_means(self.train_dataset)
     k = self.eval_config.n_clusters or int(y_tr.max()) + 1
@@ -65,4 +68,3 @@ def _clustering_compute(self) -> dict:
     pred = self.cluster_labels[self.kmeans.predict(z_te)]
     return {'cluster_accuracy': float((pred == y_te).mean()), 'n_clusters': k}
 
-Clustering.latent_means, Clustering.compute = _latent_means, _clustering_compute

@@ -11,6 +11,7 @@ from ..core import ConfigError, ModelOutput, config
 from ..distributions import subsets as all_subsets
 from ..models.base import _mods
 from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['CoherenceEvaluatorConfig', 'CoherenceEvaluator']
@@ -90,7 +91,8 @@ def _coherence_results(self, right, count, average) -> tuple:
     if self.subsets: out['mean_coherence'] = _nanmean(list(sub.values()))
     return out, cross, sub
 
-def _coherence_compute(self) -> dict:
+@patch
+def compute(self: CoherenceEvaluator) -> dict:
     cfg = self.eval_config; _ready(self)
     out = {}
     n = len(self.test_dataset) if cfg.joint_samples is None else cfg.joint_samples   # first: its samples do not depend on the subsets
@@ -121,14 +123,16 @@ def _coherence_compute(self) -> dict:
 
 def _nanmean(v): v = [x for x in v if not math.isnan(x)]; return sum(v) / len(v) if v else math.nan
 
+@patch
 @torch.no_grad()
-def _joint_coherence(self, n: int) -> float:
+def joint_coherence(self: CoherenceEvaluator, n: int) -> float:
     "Fraction of n joint generations (prior or sampler) on which the classifiers of all the modalities agree."
     _ready(self); g = self.generate_joint(n, list(self.classifiers))
     preds = torch.stack([_classify(c, g[m], self.eval_config.batch_size) for m, c in self.classifiers.items()])   # (M', n)
     return (preds == preds[:1]).all(0).float().mean().item()
 
-def _coherence_by_size(self, average: str = 'micro', include_inputs: bool = False) -> dict:
+@patch
+def by_size(self: CoherenceEvaluator, average: str = 'micro', include_inputs: bool = False) -> dict:
     """{k: coherence with k inputs} from the last `eval()`: the mean over the subsets of size k of the mean over their targets — the modalities outside
     the subset (`include_inputs=False`, the reference library's convention) or every scored modality, inputs included (the papers' code; needs
     `include_recon=True`)."""
@@ -142,4 +146,3 @@ def _coherence_by_size(self, average: str = 'micro', include_inputs: bool = Fals
         per.setdefault(len(s), []).append(_nanmean([_accuracy(self._right[s, m], self._count[s, m], average) for m in tg]))
     return {k: _nanmean(v) for k, v in sorted(per.items())}
 
-CoherenceEvaluator.compute, CoherenceEvaluator.joint_coherence, CoherenceEvaluator.by_size = _coherence_compute, _joint_coherence, _coherence_by_size

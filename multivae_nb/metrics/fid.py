@@ -14,6 +14,7 @@ from ..core import ConfigError, ModelOutput, config
 from ..distributions import subsets as all_subsets
 from ..models.base import _mods
 from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FID_HELPER_PIP', 'INCEPTION_SHA1', 'psd_sqrt', 'trace_sqrt_product', 'frechet_distance', 'FeatureStats',
@@ -220,7 +221,8 @@ def _eval_mode(nets):
     for n, _ in was.values(): n.eval()
     return was
 
-def _fid_compute(self) -> dict:
+@patch
+def compute(self: FIDEvaluator) -> dict:
     cfg = self.eval_config
     given = getattr(self, '_given_real_stats', None)   # `reuse_real_stats`: the real images' features are not computed again
     real = {m: FeatureStats() for m in self.gen_mods}
@@ -258,16 +260,15 @@ def _fid_compute(self) -> dict:
             warnings.warn(f"{key}: too few samples ({real[m].n} real, {st.n} generated); reported as NaN."); metrics[key] = math.nan
         else: metrics[key] = frechet_distance_stats(real[m], st)
     return metrics
-FIDEvaluator.compute = _fid_compute
 
-def _reuse_real_stats(self, real_stats: dict):
+@patch
+def reuse_real_stats(self: FIDEvaluator, real_stats: dict):
     """Use the real images' feature statistics of an earlier evaluation of the same test set and feature extractors (`other.real_stats`), so that
     several evaluators (other samplers, other subsets) pass the real images through Inception once. Checked at `eval` against this test set's counts."""
     missing = [m for m in self.gen_mods if m not in real_stats]
     if missing: raise ConfigError(f"reuse_real_stats: no statistics for {missing}; give those of an evaluation that scored them.")
     self._given_real_stats = dict(real_stats)
     return self
-FIDEvaluator.reuse_real_stats = _reuse_real_stats
 
 # %% ../../nbs/34_metrics_fid.ipynb #6ae370e7
 @config
@@ -314,7 +315,8 @@ class MeanFDEvaluator(Evaluator):
         return e
 
 # %% ../../nbs/34_metrics_fid.ipynb #c08e4f28
-def _mfd_compute(self) -> dict:
+@patch
+def compute(self: MeanFDEvaluator) -> dict:
     cfg = self.eval_config
     real = {(m, c): FeatureStats() for m in self.gen_mods for c in self.classes}
     gen = {(s, m, c): FeatureStats() for s, m in self.pairs for c in self.classes}
@@ -351,4 +353,3 @@ def _mfd_compute(self) -> dict:
     out.update({f'mean_fd/class_{c}': v for c, v in per_class.items()})
     out['mean_fd'] = nanmean(list(per_class.values()))
     return out
-MeanFDEvaluator.compute = _mfd_compute

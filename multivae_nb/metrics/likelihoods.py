@@ -10,6 +10,7 @@ from ..core import ConfigError, ModelOutput, config
 from ..distributions import log_mean_exp
 from ..models.base import BaseMultiVAE, _mods, zero_fill_missing, check_batch
 from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['LikelihoodsEvaluatorConfig', 'conditional_log_likelihood', 'LikelihoodsEvaluator']
@@ -91,7 +92,8 @@ class LikelihoodsEvaluator(Evaluator):
         return min(k, cfg.num_samples)
 
 # %% ../../nbs/33_metrics_likelihoods.ipynb #58cf82d5
-def _likelihoods_compute(self) -> dict:
+@patch
+def compute(self: LikelihoodsEvaluator) -> dict:
     cfg, mods, K, kb = self.eval_config, self.model.modalities, self.eval_config.num_samples, self.batch_size_k
     out = {}
     if cfg.joint:
@@ -122,4 +124,3 @@ def _likelihoods_compute(self) -> dict:
         m, se = _mean_se(ll); key = f'{_name(C)}->{_name(G)}'
         out[f'cond_nll/{key}'], out[f'cond_nll_se/{key}'] = -m, se
     return out
-LikelihoodsEvaluator.compute = _likelihoods_compute

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from ..core import ConfigError, ModelOutput, config
 from ..models.base import _mods
 from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ssim', 'ReconstructionConfig', 'is_image', 'Reconstruction']
@@ -64,7 +65,8 @@ class Reconstruction(Evaluator):
         super().__init__(model, test_dataset, output, eval_config, sampler, callbacks)
         self.modalities = _mods(model, modalities, 'modalities')
 
-def _recon_compute(self) -> dict:
+@patch
+def compute(self: Reconstruction) -> dict:
     cfg = self.eval_config
     want_mse, want_ssim = cfg.metric in ('mse', 'all'), cfg.metric in ('ssim', 'all')
     sums, counts = {}, {}
@@ -84,4 +86,3 @@ def _recon_compute(self) -> dict:
                 if want_mse: add(f'mse/{kind}/{m}', ((xh - x) ** 2).flatten(1).sum(1))
                 if want_ssim and is_image(self.model.input_dims[m]): add(f'ssim/{kind}/{m}', ssim(xh, x, cfg.data_range))
     return {k: sums[k] / counts[k] for k in sums}
-Reconstruction.compute = _recon_compute

@@ -9,6 +9,7 @@ import torch
 from ..core import ConfigError, ModelOutput, config
 from ..models.base import _mods
 from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['VisualizationConfig', 'draw_row', 'Visualization']
@@ -92,14 +93,16 @@ class Visualization(Evaluator):
         return fig
 
 # %% ../../nbs/37_metrics_visualization.ipynb #62776e41
-def _viz_eval(self):
+@patch
+def eval(self: Visualization):
     "Figure of `n_samples` unconditional samples of every modality (saved as {output}/unconditional.png)."
     n = self.eval_config.n_samples
     with self.seeded(): g = self.generate_joint(n)
     src = 'sampler' if self.sampler is not None else 'prior'
     return self._figure([(m, m, g[m]) for m in self.model.modalities], n, f'{type(self.model).__name__}: samples from the {src}', 'unconditional.png')
 
-def _conditional_samples_subset(self, subset, gen_mod='all'):
+@patch
+def conditional_samples_subset(self: Visualization, subset, gen_mod='all'):
     "Figure: test samples observing `subset` (columns), their data, and `n_samples` generations of each `gen_mod` modality (saved as PNG)."
     S = _mods(self.model, subset, 'subset')
     G = [m for m in self.model.modalities if m not in S] if gen_mod == 'all' else _mods(self.model, gen_mod, 'gen_mod')
@@ -117,4 +120,3 @@ def _conditional_samples_subset(self, subset, gen_mod='all'):
     name = '+'.join(S)
     return self._figure(rows, len(data[S[0]]), f"{type(self.model).__name__}: {', '.join(G)} generated from {name}", f'conditional_{name}.png')
 
-Visualization.eval, Visualization.conditional_samples_subset = _viz_eval, _conditional_samples_subset

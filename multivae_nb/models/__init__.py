@@ -6,7 +6,7 @@
 __all__ = []
 
 # %% ../../nbs/19_models.ipynb #bb649311
-from .base import BaseMultiVAE, BaseMultiVAEConfig, AutoModel
+from .base import BaseMultiVAE, BaseMultiVAEConfig
 from .jmvae import JMVAE, JMVAEConfig
 from .mvae import MVAE, MVAEConfig
 from .mmvae import MMVAE, MMVAEConfig
@@ -16,4 +16,4 @@ from .mmvae_plus import MMVAEPlus, MMVAEPlusConfig
 from .telbo import TELBO, TELBOConfig
 from .jnf import JNF, JNFConfig
 from .jnf_dcca import JNFDcca, JNFDccaConfig
-from .. import hub as _hub   # attaches push_to_hf_hub / load_from_hf_hub
+from .auto import AutoModel   # last: it loads any of the models above

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_models_base.ipynb #11483f93
 from __future__ import annotations
-import dataclasses, hashlib, json, os, shutil, tempfile
+import json
 from pathlib import Path
 import torch
 from torch import nn
@@ -13,13 +13,15 @@ from ..core import ConfigError, ModelOutput, BaseConfig, config, normalize_input
 from ..distributions import (make_likelihood, reparameterize, gaussian_log_density, standard_normal_log_density,
                                         log_mean_exp, product_of_experts, DiagonalLatent)
 from ..data import DatasetOutput
+from ..io import CheckpointError, sha256_file, atomic_dir_write
 from ..nn import default_encoders, default_decoders, build_architecture, ConfigurableModule
 import multivae_nb
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'check_networks', 'check_batch', 'masks_of', 'zero_fill_missing',
-           'likelihood_setup', 'annealed_beta', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified',
-           'load_weights', 'AutoModel', 'TrainingStage', 'MultiStageMixin']
+           'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write',
+           'read_verified', 'TrainingStage', 'MultiStageMixin']
 
 # %% ../../nbs/10_models_base.ipynb #32040971
 @config
@@ -177,12 +179,14 @@ def _mods(model, mods, what):
         raise ConfigError(f"{what}={mods!r}: unknown modalities {bad}; use 'all' or a list drawn from {model.modalities}.")
     return [m for m in model.modalities if m in mods]   # canonical order
 
-def _posterior_distribution(self, inputs, cond_mod):
+@patch
+def posterior_distribution(self: BaseMultiVAE, inputs, cond_mod):
     "q(z | x_S) as a distribution object (`rsample`, `log_prob`, `mean`, `variance`); default: the Gaussian of `posterior`."
     mu, logvar = self.posterior(inputs, cond_mod)
     return DiagonalLatent(mu, torch.exp(0.5 * logvar))
 
-def _encode(self, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
+@patch
+def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
     "Sample z ~ q(z | x_cond_mod): shape (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`)."
     cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
     q = self.posterior_distribution(zero_fill_missing(inputs), cond_mod)
@@ -192,47 +196,51 @@ def _encode(self, inputs, cond_mod='all', N: int = 1, flatten: bool = False, ret
     if flatten and N > 1: z = z.reshape(-1, z.shape[-1])
     return ModelOutput(z=z, embedding=mu, log_covariance=torch.log(q.variance), one_latent_space=True, cond_mod=cond_mod)
 
-def _decode(self, z, modalities='all') -> ModelOutput:
+@patch
+def decode(self: BaseMultiVAE, z, modalities='all') -> ModelOutput:
     "Decoder means in data space (probabilities for bernoulli/categorical) for latents z (*lead, D) or an `encode` output."
     if isinstance(z, dict): z = z['z']
     return ModelOutput({m: self.likelihoods[m].mean(self.decoders[m](z).reconstruction) for m in _mods(self, modalities, 'modalities')})
 
+@patch
 @torch.no_grad()
-def _predict(self, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
+def predict(self: BaseMultiVAE, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
     "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the latents `z`."
     enc = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
     out = self.decode(enc.z, gen_mod); out['z'] = enc.z
     return out
 
+@patch
 @torch.no_grad()
-def _generate_from_prior(self, n_samples: int, decode: bool = True) -> ModelOutput:
+def generate_from_prior(self: BaseMultiVAE, n_samples: int, decode: bool = True) -> ModelOutput:
     "z ~ p(z) (n_samples, D), and its decoded modalities (data-space means) if `decode`."
     z = self.sample_prior(n_samples)
     out = self.decode(z) if decode else ModelOutput()
     out.update(z=z, one_latent_space=True)
     return out
 
-def _sample_prior(self, n: int) -> torch.Tensor: return torch.randn(n, self.latent_dim, device=self.device)
-def _log_prior(self, z) -> torch.Tensor: return standard_normal_log_density(z)
+@patch
+def sample_prior(self: BaseMultiVAE, n: int) -> torch.Tensor: return torch.randn(n, self.latent_dim, device=self.device)
+@patch
+def log_prior(self: BaseMultiVAE, z) -> torch.Tensor: return standard_normal_log_density(z)
 
-BaseMultiVAE.encode, BaseMultiVAE.decode, BaseMultiVAE.predict = _encode, _decode, _predict
-BaseMultiVAE.generate_from_prior, BaseMultiVAE.sample_prior, BaseMultiVAE.log_prior = _generate_from_prior, _sample_prior, _log_prior
-def _posterior(self, inputs, cond_mod): raise NotImplementedError(f"{type(self).__name__} must implement posterior(inputs, cond_mod)")
-BaseMultiVAE.posterior, BaseMultiVAE.posterior_distribution = _posterior, _posterior_distribution
+@patch
+def posterior(self: BaseMultiVAE, inputs, cond_mod): raise NotImplementedError(f"{type(self).__name__} must implement posterior(inputs, cond_mod)")
 
 # %% ../../nbs/10_models_base.ipynb #8d32e029
-def _unimodal_experts(self, inputs, mods=None) -> tuple:
+@patch
+def unimodal_experts(self: BaseMultiVAE, inputs, mods=None) -> tuple:
     "The unimodal Gaussian experts of `mods` (default all), stacked: (mu, logvar), each (len(mods), B, D)."
     outs = [self.encoders[m](inputs['data'][m]) for m in (mods or self.modalities)]
     return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
-BaseMultiVAE.unimodal_experts = _unimodal_experts
 
-def _draw_private(self, m, lead, like) -> torch.Tensor | None:
+@patch
+def draw_private(self: BaseMultiVAE, m, lead, like) -> torch.Tensor | None:
     "A private latent w_m (*lead, d_w) from the model's generation prior, to decode from a shared z alone; None: the model has no private latents."
     return None
-BaseMultiVAE.draw_private = _draw_private
 
-def _recon_log_likelihoods(self, z, inputs, mods=None, style: dict | None = None) -> dict:
+@patch
+def recon_log_likelihoods(self: BaseMultiVAE, z, inputs, mods=None, style: dict | None = None) -> dict:
     "{m: log p(x_m | z[, w_m])} of shape z.shape[:-1], w_m from `style` or `draw_private` (models with private latents); zero where x_m is missing."
     data, masks = inputs['data'], inputs.get('masks')
     out = {}
@@ -243,7 +251,6 @@ def _recon_log_likelihoods(self, z, inputs, mods=None, style: dict | None = None
         if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
         out[m] = ll
     return out
-BaseMultiVAE.recon_log_likelihoods = _recon_log_likelihoods
 
 # %% ../../nbs/10_models_base.ipynb #ca9b3844
 def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
@@ -253,13 +260,14 @@ def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
     check_batch(self, inputs, sorted(set(S) | set(T), key=self.modalities.index))
     return S, T, zero_fill_missing(inputs)
 
-def _importance_proposal(self, inputs, cond_mod):
+@patch
+def importance_proposal(self: BaseMultiVAE, inputs, cond_mod):
     "The proposal of the importance-sampling estimates: q(z | x_S) itself by default (a model whose posterior has no exact density overrides this)."
     return self.posterior_distribution(inputs, cond_mod)
-BaseMultiVAE.importance_proposal = _importance_proposal
 
+@patch
 @torch.no_grad()
-def _log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
+def log_likelihood(self: BaseMultiVAE, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
     "Per-sample importance-sampling estimate of log p(x_target) with proposal `importance_proposal(inputs, proposal_mod)`; shape (B,)."
     S, T, inputs = likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod)
     q = self.importance_proposal(inputs, S)
@@ -270,11 +278,11 @@ def _log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, propos
         lws.append(lpx + self.log_prior(z) - q.log_prob(z))
     return log_mean_exp(torch.cat(lws, 0), 0)
 
+@patch
 @torch.no_grad()
-def _compute_joint_nll(self, inputs, K: int = 1000, batch_size_K: int = 100) -> torch.Tensor:
+def compute_joint_nll(self: BaseMultiVAE, inputs, K: int = 1000, batch_size_K: int = 100) -> torch.Tensor:
     "-log p(X) averaged over the batch, importance sampling with the joint posterior and K samples."
     return -self.log_likelihood(inputs, K, batch_size_K).mean()
-BaseMultiVAE.log_likelihood, BaseMultiVAE.compute_joint_nll = _log_likelihood, _compute_joint_nll
 
 # %% ../../nbs/10_models_base.ipynb #f16b4b9a
 def annealed_beta(beta: float, warmup: float, epoch: int | None, batch_ratio: float = 0.0, per_batch: bool = False) -> float:
@@ -285,15 +293,6 @@ def annealed_beta(beta: float, warmup: float, epoch: int | None, batch_ratio: fl
 
 
 # %% ../../nbs/10_models_base.ipynb #df6c76f8
-class CheckpointError(ConfigError):
-    "A saved model or checkpoint is missing, corrupt, or needs pickle."
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
 def _net_specs(net):
     "Spec of a network or ModuleDict of networks; None if any part needs pickle."
     if isinstance(net, nn.ModuleDict):
@@ -304,19 +303,6 @@ def _net_specs(net):
 def _build_net(spec):
     if 'modules' in spec: return nn.ModuleDict({m: _build_net(s) for m, s in spec['modules'].items()})
     return build_architecture(spec)
-
-def atomic_dir_write(folder, write_fn):
-    "Call write_fn(tmp_folder) then move tmp_folder to `folder` (replacing it)."
-    folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix='.tmp_', dir=folder.parent))
-    try:
-        write_fn(tmp)
-        if folder.exists():
-            old = folder.with_name(folder.name + '.old'); shutil.rmtree(old, ignore_errors=True)
-            os.replace(folder, old); os.replace(tmp, folder); shutil.rmtree(old, ignore_errors=True)
-        else: os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
 
 def _write_model(self, folder, allow_pickle=False):
     self.model_config.save_json(folder / 'model_config.json')
@@ -337,10 +323,10 @@ def _write_model(self, folder, allow_pickle=False):
             'architectures': archs, 'pickled': pickled, 'weights_sha256': sha256_file(folder / 'model.safetensors')}
     (folder / 'model.json').write_text(json.dumps(info, indent=2))
 
-def _save(self, folder, allow_pickle: bool = False):
+@patch
+def save(self: BaseMultiVAE, folder, allow_pickle: bool = False):
     "Save config, architectures and safetensors weights to `folder` (atomically)."
     atomic_dir_write(folder, lambda tmp: _write_model(self, tmp, allow_pickle))
-BaseMultiVAE.save = _save
 
 # %% ../../nbs/10_models_base.ipynb #56da3514
 def _read_json(path):
@@ -348,19 +334,8 @@ def _read_json(path):
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise CheckpointError(f"{path} is corrupt ({e}); re-save the model or use another checkpoint.") from None
 
-def read_verified(folder, json_name: str, weights_name: str, what: str) -> tuple:
-    "(info, weights path) of a saved `what` folder (classifier, sampler …): its JSON, and its weights checked against the JSON's `weights_sha256`."
-    folder = Path(folder); js, w = folder / json_name, folder / weights_name
-    if not js.exists() or not w.exists():
-        raise CheckpointError(f"{folder} is not a saved {what} folder (expected {json_name} and {weights_name}).")
-    try: info = json.loads(js.read_text())
-    except json.JSONDecodeError as e: raise CheckpointError(f"{js} is corrupt ({e}); save the {what} again.") from None
-    if sha256_file(w) != info.get('weights_sha256'):
-        raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match {json_name}); save the {what} again.")
-    return info, w
-
-@classmethod
-def _load_from_folder(cls, folder, allow_pickle: bool = False):
+@patch(cls_method=True)
+def load_from_folder(cls: BaseMultiVAE, folder, allow_pickle: bool = False):
     "Rebuild a model saved with `save` (networks from their registered classes; pickle only if allowed)."
     folder = Path(folder)
     info = _read_json(folder / 'model.json')
@@ -378,7 +353,6 @@ def _load_from_folder(cls, folder, allow_pickle: bool = False):
             nets[role] = torch.load(folder / f'{role}.pkl', weights_only=False)
         elif info['architectures'].get(role) is not None: nets[role] = _build_net(info['architectures'][role])
     return load_weights(mcls(cfg, **nets), folder)
-BaseMultiVAE.load_from_folder = _load_from_folder
 
 def load_weights(model: BaseMultiVAE, folder):
     "Load the verified safetensors weights of a saved model folder into an existing `model` (no rebuild, no pickle)."
@@ -390,71 +364,31 @@ def load_weights(model: BaseMultiVAE, folder):
     except Exception as e: raise CheckpointError(f"Could not load the weights {w} into {type(model).__name__}: {e}") from e
     return model
 
-# %% ../../nbs/10_models_base.ipynb #a4b0e4fa
-class AutoModel:
-    "Load any saved model: the class is found through the model registry."
-    @staticmethod
-    def load_from_folder(folder, allow_pickle: bool = False) -> BaseMultiVAE:
-        import multivae_nb.models  # registers the library's models
-        info = _read_json(Path(folder) / 'model.json')
-        return MODELS.get(info['model_class']).load_from_folder(folder, allow_pickle=allow_pickle)
+# %% ../../nbs/10_models_base.ipynb #hubm0002
+@patch
+def push_to_hf_hub(self: BaseMultiVAE, repo_id: str | None = None, private: bool = False, token: str | None = None,
+                   commit_message: str = 'Upload multivae_nb model', allow_pickle: bool = False,
+                   metrics_history=None,            # per-epoch metrics for the card: list of dicts | metrics_history.json | training output folder
+                   revision: str | None = None, create_pr: bool = False,
+                   hf_hub_path: str | None = None):  # the reference library's name for repo_id
+    "Upload the model to the Hub repository `repo_id` (created if needed): safetensors weights, configs and a model card (`multivae_nb.hub`)."
+    from multivae_nb.hub import push_to_hf_hub
+    return push_to_hf_hub(self, repo_id, private, token, commit_message, allow_pickle, metrics_history, revision, create_pr, hf_hub_path)
 
-# %% ../../nbs/10_models_base.ipynb #stages02
-@dataclasses.dataclass(frozen=True)
-class TrainingStage:
-    "One training stage declared by a model: the loss mode `name`, the sub-modules it `trains`, its number of `epochs` (None: the rest)."
-    name: str
-    trains: tuple                # attribute names or dotted parameter-name prefixes, e.g. ('joint_encoder', 'decoders')
-    epochs: int | None = None    # epochs of this stage; None: the epochs left of the trainer's num_epochs (at most one stage)
+@patch(cls_method=True)
+def load_from_hf_hub(cls: BaseMultiVAE, repo_id: str | None = None, revision: str | None = None, allow_pickle: bool = False, cache_dir=None,
+                     local_files_only: bool = False, token: str | None = None, hf_hub_path: str | None = None):
+    "Rebuild a model of this class from the Hub repository `repo_id` (an error if it holds another class; `multivae_nb.hub`)."
+    from multivae_nb.hub import load_from_hf_hub
+    return load_from_hf_hub(repo_id, revision, allow_pickle, cache_dir, local_files_only, token, hf_hub_path, expected=cls)
 
-def _trained(name, prefixes): return any(name == p or name.startswith(p + '.') for p in prefixes)
+# %% ../../nbs/10_models_base.ipynb #compat02
+from .stages import TrainingStage, MultiStageMixin
+from ..io import read_verified
+_all_ = ['CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
 
-def _frozen_roots(module):
-    "The largest sub-modules all of whose parameters are frozen."
-    ps = list(module.parameters())
-    if ps and not any(p.requires_grad for p in ps): return [module]
-    return [r for c in module.children() for r in _frozen_roots(c)]
-
-class MultiStageMixin:
-    "Mixin for models trained in stages: `training_stages()` declares them; `set_stage(name)` freezes what the stage doesn't train."
-    def training_stages(self) -> list:
-        raise NotImplementedError(f"{type(self).__name__} must declare its stages in training_stages() -> list[TrainingStage].")
-
-    @property
-    def stage(self) -> str:
-        "The current stage (the first declared stage until `set_stage` is called)."
-        return self.__dict__.get('_stage') or self.training_stages()[0].name
-
-    def stage_spec(self, name: str) -> TrainingStage:
-        for s in self.training_stages():
-            if s.name == name: return s
-        raise ConfigError(f"{type(self).__name__} has no training stage '{name}'; its stages are {[s.name for s in self.training_stages()]}.")
-
-    def stage_parameter_names(self, name: str) -> list:
-        "Names of the parameters the stage `name` trains."
-        st = self.stage_spec(name)
-        names = [n for n, _ in self.named_parameters() if _trained(n, st.trains)]
-        for p in st.trains:
-            if not any(_trained(n, (p,)) for n, _ in self.named_parameters()):
-                raise ConfigError(f"Stage '{name}' of {type(self).__name__} trains '{p}', which names no parameter of the model.")
-        return names
-
-    def set_stage(self, name: str):
-        "Enter stage `name`: only its parameters require grad, fully frozen sub-modules stay in eval mode."
-        keep = set(self.stage_parameter_names(name))
-        for n, p in self.named_parameters(): p.requires_grad_(n in keep)
-        self.__dict__['_stage'] = name
-        self.__dict__['_frozen'] = _frozen_roots(self)
-        return self.train(self.training)
-
-    def unfreeze(self):
-        "Make every parameter trainable again and drop the eval-mode pinning (the stage stays the current loss mode)."
-        for p in self.parameters(): p.requires_grad_(True)
-        self.__dict__['_frozen'] = []
-        return self.train(self.training)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if mode:
-            for m in self.__dict__.get('_frozen', []): m.eval()
-        return self
+def __getattr__(name):
+    if name == 'AutoModel':
+        from multivae_nb.models.auto import AutoModel
+        return AutoModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,9 +6,10 @@
 from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
-from ..distributions import gaussian_kl, reparameterize, product_of_experts
-from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods
-from ..nn import JointMLPEncoder
+from ..distributions import gaussian_kl, reparameterize
+from .base import BaseMultiVAEConfig, annealed_beta
+from .joint import JointEncoderModel
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['JMVAEConfig', 'JMVAE']
@@ -28,47 +29,15 @@ class JMVAEConfig(BaseMultiVAEConfig):
 
 # %% ../../nbs/11_models_jmvae.ipynb #156593a6
 @MODELS.register
-class JMVAE(BaseMultiVAE):
+class JMVAE(JointEncoderModel):
     "Joint Multimodal VAE with unimodal encoders matched to the joint encoder by KL."
     config_class = JMVAEConfig
-    net_roles = ('encoders', 'decoders', 'joint_encoder')
-
-    def __init__(self, model_config: JMVAEConfig, encoders=None, decoders=None, joint_encoder=None):
-        super().__init__(model_config, encoders, decoders)
-        self.joint_encoder = joint_encoder if joint_encoder is not None else JointMLPEncoder(
-            self.input_dims, self.latent_dim, variance=model_config.encoder_variance)
-
-    def default_encoders(self):
-        from multivae_nb.nn import default_encoders
-        return default_encoders(self.input_dims, self.latent_dim, variance=self.model_config.encoder_variance)
-
-# %% ../../nbs/11_models_jmvae.ipynb #804df579
-def _jmvae_posterior(self, inputs, cond_mod):
-    "q(z | x_S): the joint encoder for samples with every modality, else the product of the observed unimodal experts in S."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
-    masks = masks_of(inputs, cond_mod)
-    full = len(cond_mod) == len(self.modalities)
-    if full and masks is None:
-        o = self.joint_encoder(inputs['data']); return o.embedding, o.log_covariance
-    if masks is not None and not bool(masks.any(0).all()):
-        i = (~masks.any(0)).nonzero()[0].item()
-        raise ConfigError(f"Sample {i} of the batch has none of the conditioning modalities {cond_mod} observed; "
-                          "condition on modalities it has, or drop it.")
-    mus, lvs = self.unimodal_experts(inputs, cond_mod)
-    if len(cond_mod) == 1: return mus[0], lvs[0]
-    mu, lv = product_of_experts(mus, lvs, masks, prior_expert=False)
-    if full:   # complete samples of a mixed batch still use the joint encoder
-        o = self.joint_encoder(inputs['data']); keep = masks.all(0).unsqueeze(-1)
-        mu, lv = torch.where(keep, o.embedding, mu), torch.where(keep, o.log_covariance, lv)
-    return mu, lv
-JMVAE.posterior = _jmvae_posterior
 
 # %% ../../nbs/11_models_jmvae.ipynb #5f3b0cda
-def _jmvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
+@patch
+def forward(self: JMVAE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative JMVAE objective; metrics hold its terms."
-    if masks_of(inputs, self.modalities) is not None:
-        raise ConfigError("JMVAE trains on complete samples only (its joint encoder needs every modality). "
-                          "Keep the complete samples (e.g. keep_incomplete=False) or use an aggregated model such as MVAE.")
+    self.check_complete(inputs)
     data = inputs['data']
     q = self.joint_encoder(data)
     mu, logvar = q.embedding, q.log_covariance
@@ -84,4 +53,3 @@ def _jmvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 
     metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl_prior.mean().detach(), 'kl_unimodal': kl_uni.mean().detach(),
                **{f'nll_{m}': -ll.mean().detach() for m, ll in lls.items()}, 'beta': torch.tensor(beta), 'annealing': torch.tensor(a)}
     return ModelOutput(loss=loss, metrics=metrics)
-JMVAE.forward = _jmvae_forward

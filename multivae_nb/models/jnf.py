@@ -10,10 +10,11 @@ from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import (gaussian_kl, gaussian_log_density, standard_normal_log_density, reparameterize, log_mean_exp,
                                        DiagonalLatent)
-from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods
-from ..nn import JointMLPEncoder
+from .base import BaseMultiVAEConfig, masks_of, _mods
+from .joint import JointEncoderModel
 from ..flows import MAF
-from .base import MultiStageMixin, TrainingStage
+from .stages import MultiStageMixin, TrainingStage
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['JNFConfig', 'FlowExperts', 'FlowPosterior', 'GaussianProposal', 'ProductOfFlows', 'JNF']
@@ -213,16 +214,14 @@ class _RowMix:
 
 # %% ../../nbs/18_models_jnf.ipynb #104ab223
 @MODELS.register
-class JNF(MultiStageMixin, BaseMultiVAE):
+class JNF(MultiStageMixin, JointEncoderModel):
     "Joint Normalizing Flows: joint VAE (stage 'joint'), then conditional MAF unimodal posteriors (stage 'flows')."
     config_class = JNFConfig
     net_roles = ('encoders', 'decoders', 'joint_encoder', 'flows')
 
     def __init__(self, model_config: JNFConfig, encoders=None, decoders=None, joint_encoder=None, flows=None):
-        super().__init__(model_config, encoders, decoders)
+        super().__init__(model_config, encoders, decoders, joint_encoder)
         cfg = model_config
-        self.joint_encoder = joint_encoder if joint_encoder is not None else JointMLPEncoder(
-            self.input_dims, self.latent_dim, variance=cfg.encoder_variance)
         ctx = 2 * self.latent_dim if cfg.conditional_flows else 0
         if flows is None:
             flows = {m: MAF(self.latent_dim, ctx, cfg.flows_transforms, cfg.flows_hidden) for m in self.modalities}
@@ -234,10 +233,6 @@ class JNF(MultiStageMixin, BaseMultiVAE):
                 raise ConfigError(f"flows['{m}'] must have features={self.latent_dim} (latent_dim) and context={ctx} "
                                   f"({'2 x latent_dim: the encoder output' if ctx else 'unconditional flows'}); got "
                                   f"features={getattr(f, 'features', None)}, context={getattr(f, 'context', None)}.")
-
-    def default_encoders(self):
-        from multivae_nb.nn import default_encoders
-        return default_encoders(self.input_dims, self.latent_dim, variance=self.model_config.encoder_variance)
 
     def training_stages(self):
         return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.warmup), TrainingStage('flows', ('encoders', 'flows'))]
@@ -253,7 +248,8 @@ class JNF(MultiStageMixin, BaseMultiVAE):
                            torch.stack([o.log_covariance for o in outs]), self.model_config.conditional_flows)
 
 # %% ../../nbs/18_models_jnf.ipynb #0705274b
-def _jnf_posterior_distribution(self, inputs, cond_mod):
+@patch
+def posterior_distribution(self: JNF, inputs, cond_mod):
     "q(z | x_S): joint Gaussian (all modalities, complete samples), one flow (|S| = 1) or the product of the observed flows (SIR)."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     masks = masks_of(inputs, cond_mod)
@@ -271,9 +267,9 @@ def _jnf_posterior_distribution(self, inputs, cond_mod):
                                                                          cfg.proposal_jacobian)
     return _RowMix(joint, q, masks.all(0)) if full else q
 
-def _jnf_posterior(self, inputs, cond_mod):
+@patch
+def posterior(self: JNF, inputs, cond_mod):
     raise ConfigError("JNF's posteriors are not Gaussian (flows); use posterior_distribution(inputs, cond_mod), encode or predict.")
-JNF.posterior_distribution, JNF.posterior = _jnf_posterior_distribution, _jnf_posterior
 
 # %% ../../nbs/18_models_jnf.ipynb #7a95b933
 def _exact_density(q):
@@ -282,18 +278,17 @@ def _exact_density(q):
     if isinstance(q, _RowMix): return _RowMix(_exact_density(q.a), _exact_density(q.b), q.use_a)
     return q   # DiagonalLatent, FlowPosterior: exact densities
 
-def _jnf_importance_proposal(self, inputs, cond_mod):
+@patch
+def importance_proposal(self: JNF, inputs, cond_mod):
     "q(z | x_S) with an exact density for likelihood estimates: joint Gaussian, one flow, or the Gaussian proposal of the product of flows."
     return _exact_density(self.posterior_distribution(inputs, cond_mod))
-JNF.importance_proposal = _jnf_importance_proposal   # the base's log_likelihood then importance-samples with it
 
 
 # %% ../../nbs/18_models_jnf.ipynb #6bc4572a
-def _jnf_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
+@patch
+def forward(self: JNF, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative objective of the stage ('joint': joint ELBO; 'flows': sum_j KL(q(z|X) || q_j(z|x_j)))."
-    if masks_of(inputs, self.modalities) is not None:
-        raise ConfigError(f"{type(self).__name__} trains on complete samples only (its joint encoder needs every modality). "
-                          "Keep the complete samples (e.g. keep_incomplete=False) or use an aggregated model such as MVAE.")
+    self.check_complete(inputs)
     stage = stage or self.stage
     if stage not in ('joint', 'flows'): raise ConfigError(f"Unknown {type(self).__name__} stage '{stage}'; use {[s.name for s in self.training_stages()]}.")
     q = self.joint_encoder(inputs['data'])
@@ -310,4 +305,3 @@ def _jnf_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.
     experts = self.flow_experts(inputs, self.modalities)
     kls = {m: log_joint - experts.log_prob(z, j) for j, m in enumerate(self.modalities)}
     return ModelOutput(loss=sum(kls.values()).mean(), metrics={f'kl_{m}': v.mean().detach() for m, v in kls.items()})
-JNF.forward = _jnf_forward

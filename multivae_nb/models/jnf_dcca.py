@@ -7,11 +7,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
-from .base import masks_of
-from .jnf import JNF, JNFConfig, _jnf_forward
+from .jnf import JNF, JNFConfig
 from ..dcca import MLPEmbedder, dcca_loss
 from ..nn import MLPEncoder
-from .base import TrainingStage
+from .stages import TrainingStage
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['JNFDccaConfig', 'JNFDcca']
@@ -56,13 +56,18 @@ class JNFDcca(JNF):
         "The DCCA embedding f_m(x_m), what the unimodal encoder of m reads."
         return self.dcca_networks[m](inputs['data'][m]).embedding
 
-def _jnf_dcca_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
+@patch
+def forward(self: JNFDcca, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
     "Stage 'dcca': the DCCA loss (minus the summed canonical correlations of all pairs); 'joint' and 'flows': JNF's losses."
     stage = stage or self.stage
-    if stage != 'dcca': return _jnf_forward(self, inputs, epoch, batch_ratio, stage, **kwargs)
-    if masks_of(inputs, self.modalities) is not None:
-        raise ConfigError("JNFDcca trains on complete samples only. Keep the complete samples (e.g. keep_incomplete=False).")
+    if stage != 'dcca': return JNF.forward(self, inputs, epoch, batch_ratio, stage, **kwargs)
+    self.check_complete(inputs)
     cfg = self.model_config
+    n = len(next(iter(inputs['data'].values())))
+    if self.training and torch.is_grad_enabled() and n <= cfg.embedding_dcca_dim:
+        raise ConfigError(f"The DCCA stage got a training batch of {n} samples, not more than embedding_dcca_dim={cfg.embedding_dcca_dim}: the batch "
+                          "covariances are then rank-deficient and the canonical correlations have no gradient (NaN). Use a larger DCCA batch "
+                          "(AddDccaTrainerConfig(per_device_dcca_train_batch_size=...), default 500), drop_last=True if the last batch of an epoch "
+                          "can be that small, or a smaller embedding_dcca_dim.")
     loss = dcca_loss({m: self.dcca_networks[m](inputs['data'][m]).embedding for m in self.modalities}, cfg.dcca_top_k, cfg.dcca_reg, cfg.dcca_reg)
     return ModelOutput(loss=loss, metrics={'total_correlation': -loss.detach()})
-JNFDcca.forward = _jnf_dcca_forward

@@ -10,6 +10,7 @@ from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import (LATENT_DISTS, IW_ESTIMATORS, latent_from_encoder, MixtureLatent, importance_weighted)
 from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods, zero_fill_missing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['MMVAEConfig', 'MMVAE']
@@ -43,27 +44,31 @@ class MMVAE(BaseMultiVAE):
         self.prior_scale_param = nn.Parameter(torch.zeros(D), requires_grad=model_config.learn_prior)  # log-variance or softmax logits
 
 # %% ../../nbs/13_models_mmvae.ipynb #c6bef024
-def _mmvae_prior(self):
+@patch
+def prior(self: MMVAE):
     "p(z): zero mean, scale from `prior_scale_param` in the posteriors' parametrisation."
     return latent_from_encoder(self.prior_mean, self.prior_scale_param, self.model_config.prior_and_posterior_dist)
-def _mmvae_log_prior(self, z): return self.prior().log_prob(z)
+@patch
+def log_prior(self: MMVAE, z): return self.prior().log_prob(z)
+@patch
 @torch.no_grad()
-def _mmvae_sample_prior(self, n: int): return self.prior().rsample(n)
+def sample_prior(self: MMVAE, n: int): return self.prior().rsample(n)
 
-def _mmvae_unimodal_posteriors(self, inputs, mods=None):
+@patch
+def unimodal_posteriors(self: MMVAE, inputs, mods=None):
     "The experts q(z | x_m) of `mods` (default all) as one DiagonalLatent of shape (len(mods), B, D)."
     return latent_from_encoder(*self.unimodal_experts(inputs, mods), self.model_config.prior_and_posterior_dist)
 
-def _mmvae_posterior_distribution(self, inputs, cond_mod):
+@patch
+def posterior_distribution(self: MMVAE, inputs, cond_mod):
     "q(z | x_S): the uniform mixture of the observed experts of S."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     return MixtureLatent(self.unimodal_posteriors(inputs, cond_mod), masks_of(inputs, cond_mod))
 
-MMVAE.prior, MMVAE.log_prior, MMVAE.sample_prior = _mmvae_prior, _mmvae_log_prior, _mmvae_sample_prior
-MMVAE.unimodal_posteriors, MMVAE.posterior_distribution = _mmvae_unimodal_posteriors, _mmvae_posterior_distribution
 
 # %% ../../nbs/13_models_mmvae.ipynb #b4de61fc
-def _mmvae_forward(self, inputs, epoch: int | None = None, **kwargs) -> ModelOutput:
+@patch
+def forward(self: MMVAE, inputs, epoch: int | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative stratified importance-weighted bound (observed modalities only)."
     inputs = zero_fill_missing(inputs)
     cfg = self.model_config; M = len(self.modalities)
@@ -81,4 +86,3 @@ def _mmvae_forward(self, inputs, epoch: int | None = None, **kwargs) -> ModelOut
     for j, m in enumerate(self.modalities):   # each stratum's bound, averaged over the samples that observe m
         metrics[f'neg_bound_{m}'] = -(torch.where(obs[j], bound[j], torch.zeros(())).sum() / obs[j].sum().clamp(min=1)).detach()
     return ModelOutput(loss=-per_sample.mean(), metrics=metrics)
-MMVAE.forward = _mmvae_forward

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math
 import torch
+from fastcore.basics import patch
 from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import (LATENT_DISTS, IW_ESTIMATORS, DiagonalLatent, latent_from_encoder, MixtureLatent,
@@ -68,24 +69,30 @@ class MMVAEPlus(BaseMultiVAE):
 # %% ../../nbs/16_models_mmvae_plus.ipynb #884f42c8
 def _dist(self): return self.model_config.prior_and_posterior_dist
 
-def _mmvaep_prior(self) -> DiagonalLatent:
+@patch
+def prior(self: MMVAEPlus) -> DiagonalLatent:
     "p(z) p(w_m) on [z, w_m]: zero mean, scale from `prior_scale_param` in the posteriors' parametrisation."
     return latent_from_encoder(torch.zeros_like(self.prior_scale_param), self.prior_scale_param, _dist(self))
 
-def _mmvaep_aux_prior(self, m) -> DiagonalLatent:
+@patch
+def aux_prior(self: MMVAEPlus, m) -> DiagonalLatent:
     "The auxiliary prior r_m(w_m): zero mean, scale from `aux_prior_scale_params[m]`."
     p = self.aux_prior_scale_params[m]
     return latent_from_encoder(torch.zeros_like(p), p, _dist(self))
 
-def _mmvaep_private_prior(self, m) -> DiagonalLatent:
+@patch
+def private_prior(self: MMVAEPlus, m) -> DiagonalLatent:
     "The distribution of an unknown private latent w_m at generation: p(w_m) (the marginal of p(z)p(w_m); default), or r_m with `sample_private_from='auxiliary'`."
     return self.aux_prior(m) if self.model_config.sample_private_from == 'auxiliary' else self.prior()[self.latent_dim:]
 
-def _mmvaep_log_prior(self, z): return self.prior()[:self.latent_dim].log_prob(z)
+@patch
+def log_prior(self: MMVAEPlus, z): return self.prior()[:self.latent_dim].log_prob(z)
+@patch
 @torch.no_grad()
-def _mmvaep_sample_prior(self, n: int): return self.prior()[:self.latent_dim].rsample(n)
+def sample_prior(self: MMVAEPlus, n: int): return self.prior()[:self.latent_dim].rsample(n)
 
-def _mmvaep_unimodal_posteriors(self, inputs, mods=None) -> tuple:
+@patch
+def unimodal_posteriors(self: MMVAEPlus, inputs, mods=None) -> tuple:
     "The experts q(z | x_m) and q(w_m | x_m) of `mods` (default all), as two DiagonalLatents of shapes (len(mods), B, D) and (len(mods), B, Dw)."
     mods = list(mods or self.modalities); outs = []
     for m in mods:
@@ -98,17 +105,16 @@ def _mmvaep_unimodal_posteriors(self, inputs, mods=None) -> tuple:
     return (latent_from_encoder(st('embedding'), st('log_covariance'), _dist(self)),
             latent_from_encoder(st('style_embedding'), st('style_log_covariance'), _dist(self)))
 
-def _mmvaep_posterior_distribution(self, inputs, cond_mod):
+@patch
+def posterior_distribution(self: MMVAEPlus, inputs, cond_mod):
     "q(z | x_S): the uniform mixture of the observed experts of S (shared latent only)."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     return MixtureLatent(self.unimodal_posteriors(inputs, cond_mod)[0], masks_of(inputs, cond_mod))
 
-MMVAEPlus.prior, MMVAEPlus.aux_prior, MMVAEPlus.private_prior = _mmvaep_prior, _mmvaep_aux_prior, _mmvaep_private_prior
-MMVAEPlus.log_prior, MMVAEPlus.sample_prior = _mmvaep_log_prior, _mmvaep_sample_prior
-MMVAEPlus.unimodal_posteriors, MMVAEPlus.posterior_distribution = _mmvaep_unimodal_posteriors, _mmvaep_posterior_distribution
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #e3d69967
-def _mmvaep_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
+@patch
+def forward(self: MMVAEPlus, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative MMVAE+ objective (observed modalities only)."
     inputs = zero_fill_missing(inputs)
     cfg, data = self.model_config, inputs['data']
@@ -138,10 +144,10 @@ def _mmvaep_forward(self, inputs, epoch: int | None = None, batch_ratio: float =
     for j, m in enumerate(self.modalities):   # each stratum's bound, averaged over the samples that observe m
         metrics[f'neg_bound_{m}'] = -(torch.where(obs[j], bound[j], zero).sum() / obs[j].sum().clamp(min=1)).detach()
     return ModelOutput(loss=-per_sample.mean(), metrics=metrics)
-MMVAEPlus.forward = _mmvaep_forward
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #8a9c73aa
-def _mmvaep_encode(self, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
+@patch
+def encode(self: MMVAEPlus, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
     "z ~ q(z | x_cond_mod) (mixture), plus `modalities_z`: w_n from its posterior if n conditions and is observed, else from the generation prior."
     cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
     inputs = zero_fill_missing(inputs)
@@ -160,7 +166,8 @@ def _mmvaep_encode(self, inputs, cond_mod='all', N: int = 1, flatten: bool = Fal
     if flatten and N > 1: z, ws = z.reshape(-1, z.shape[-1]), {n: w.reshape(-1, w.shape[-1]) for n, w in ws.items()}
     return ModelOutput(z=z, modalities_z=ws, embedding=q.mean, log_covariance=torch.log(q.variance), one_latent_space=False, cond_mod=cond_mod)
 
-def _mmvaep_decode(self, z, modalities='all') -> ModelOutput:
+@patch
+def decode(self: MMVAEPlus, z, modalities='all') -> ModelOutput:
     "Decoder means for [z, w_n]: w_n from an `encode` output's `modalities_z`, or drawn from the generation prior if z is a bare tensor."
     ws = {}
     if isinstance(z, dict): ws, z = z.get('modalities_z') or {}, z['z']
@@ -171,15 +178,17 @@ def _mmvaep_decode(self, z, modalities='all') -> ModelOutput:
         out[n] = self.likelihoods[n].mean(self.decoders[n](torch.cat([z, w], -1)).reconstruction)
     return out
 
+@patch
 @torch.no_grad()
-def _mmvaep_predict(self, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
+def predict(self: MMVAEPlus, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
     "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the shared latents `z`."
     enc = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
     out = self.decode(enc, gen_mod); out['z'] = enc.z
     return out
 
+@patch
 @torch.no_grad()
-def _mmvaep_generate_from_prior(self, n_samples: int, decode: bool = True) -> ModelOutput:
+def generate_from_prior(self: MMVAEPlus, n_samples: int, decode: bool = True) -> ModelOutput:
     "z ~ p(z) (n_samples, D), w_m from the generation prior, and the decoded modalities if `decode`."
     z = self.sample_prior(n_samples)
     ws = {m: self.private_prior(m).rsample(n_samples) for m in self.modalities}
@@ -187,12 +196,11 @@ def _mmvaep_generate_from_prior(self, n_samples: int, decode: bool = True) -> Mo
     out.update(z=z, modalities_z=ws, one_latent_space=False)
     return out
 
-MMVAEPlus.encode, MMVAEPlus.decode, MMVAEPlus.predict = _mmvaep_encode, _mmvaep_decode, _mmvaep_predict
-MMVAEPlus.generate_from_prior = _mmvaep_generate_from_prior
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #977f703c
+@patch
 @torch.no_grad()
-def _mmvaep_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
+def log_likelihood(self: MMVAEPlus, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
     "Per-sample importance-sampling estimate of log p(x_target) on the joint latent (z, w_target); proposal: q(z | x_proposal) x q(w_n | x_n) or p(w_n)."
     S, T, inputs = likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod)
     data = inputs['data']
@@ -220,12 +228,11 @@ def _mmvaep_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100,
             lw = lw + ll + pw.log_prob(w) - prop[n].log_prob(w)
         lws.append(lw)
     return log_mean_exp(torch.cat(lws, 0), 0)
-MMVAEPlus.log_likelihood = _mmvaep_log_likelihood
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #be4fc192
-def _mmvaep_draw_private(self, n, lead, like):
+@patch
+def draw_private(self: MMVAEPlus, n, lead, like):
     "w_n (*lead, d_w) from the generation prior `private_prior(n)`: the base's `recon_log_likelihoods` decodes [z, w_n] with it."
     g = self.private_prior(n)
     return DiagonalLatent(g.loc.expand(*lead, -1), g.scale.expand(*lead, -1), g.family).rsample()
-MMVAEPlus.draw_private = _mmvaep_draw_private
 

@@ -11,6 +11,7 @@ from ..distributions import (gaussian_kl, reparameterize, product_of_experts, su
 from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing, check_batch,
                                     likelihood_setup)
 from ..nn import default_encoders, default_decoders
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['COND_POSTERIORS', 'MoPoEConfig', 'MoPoE']
@@ -79,7 +80,8 @@ class MoPoE(BaseMultiVAE):
     def default_encoders(self): return default_encoders(self.input_dims, self.latent_dim, style_dim=self.style_dim)
 
 # %% ../../nbs/15_models_mopoe.ipynb #b0986ded
-def _subset_posteriors(self, mus, lvs, obs, rows, prior_rows):
+@patch
+def subset_posteriors(self: MoPoE, mus, lvs, obs, rows, prior_rows):
     "PoE of each subset `rows` (S, M') of the experts `mus`, `lvs` (M', B, D) for each sample; prior expert in `prior_rows` (S,). -> mu, lv (S, B, D), avail (S, B)."
     avail = ~(rows.unsqueeze(-1) & ~obs.unsqueeze(0)).any(1)                     # (S, B): S is observed by sample i
     if bool(avail.all()): mu, lv = subset_products(mus, lvs, rows, prior_rows)   # the same subsets for every sample: one matrix product
@@ -88,7 +90,8 @@ def _subset_posteriors(self, mus, lvs, obs, rows, prior_rows):
         mu, lv = subset_products(mus, lvs, use, prior_rows.unsqueeze(-1) | ~avail)   # the prior expert alone in unavailable cells
     return mu, lv, avail
 
-def _check_available(self, avail, obs, mods, what):
+@patch
+def _check_available(self: MoPoE, avail, obs, mods, what):
     "ConfigError naming the first sample whose observed modalities contain none of the subsets."
     none = ~avail.any(0)
     if bool(none.any()):
@@ -100,7 +103,8 @@ def _check_available(self, avail, obs, mods, what):
                           f"posterior is undefined. Add the singletons to model_config.subsets (e.g. subsets=[...] + {[[m] for m in pattern]}), "
                           "or leave such samples out.")
 
-def _mopoe_posterior_distribution(self, inputs, cond_mod):
+@patch
+def posterior_distribution(self: MoPoE, inputs, cond_mod):
     """q(z | x_C). C = all modalities: the joint posterior, the uniform mixture of the PoEs of the subsets within the observed modalities (prior expert
     only for the full set). A proper subset C: the PoE of C's observed experts (`conditional_posterior='poe'`), or that mixture restricted to C ('mixture')."""
     cond = _mods(self, cond_mod, 'cond_mod')
@@ -122,7 +126,6 @@ def _mopoe_posterior_distribution(self, inputs, cond_mod):
     self._check_available(avail, obs, cond, f" among cond_mod={cond}")
     return MixtureLatent(DiagonalLatent(mu, torch.exp(0.5 * lv)), avail)
 
-MoPoE.subset_posteriors, MoPoE._check_available, MoPoE.posterior_distribution = _subset_posteriors, _check_available, _mopoe_posterior_distribution
 
 # %% ../../nbs/15_models_mopoe.ipynb #6db6d223
 def _style(o, m, d):
@@ -131,7 +134,8 @@ def _style(o, m, d):
                           f"head (e.g. MLPEncoder(..., style_dim={d})) or set modalities_specific_dim=None.")
     return o.style_embedding, o.style_log_covariance
 
-def _mopoe_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
+@patch
+def forward(self: MoPoE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative generalized multimodal ELBO (observed modalities and available subsets only)."
     inputs = zero_fill_missing(inputs); data = inputs['data']
     outs = [self.encoders[m](data[m]) for m in self.modalities]
@@ -160,10 +164,10 @@ def _mopoe_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 
     metrics = {'recon': -recon.mean().detach(), 'kl': kl.mean().detach(), 'beta': torch.tensor(beta)}
     if self.style_dim: metrics['kl_style'] = kl_style.mean().detach()
     return ModelOutput(loss=-objective.mean(), metrics=metrics)
-MoPoE.forward = _mopoe_forward
 
 # %% ../../nbs/15_models_mopoe.ipynb #0f731187
-def _mopoe_decode(self, z, modalities='all', style: dict | None = None) -> ModelOutput:
+@patch
+def decode(self: MoPoE, z, modalities='all', style: dict | None = None) -> ModelOutput:
     "Decoder means for latents z (*lead, D) or an `encode` output; private w_m from `style` or the output's `modalities_z`, else from the prior N(0, I)."
     if isinstance(z, dict): style, z = style or z.get('modalities_z'), z['z']
     out = {}
@@ -175,7 +179,8 @@ def _mopoe_decode(self, z, modalities='all', style: dict | None = None) -> Model
         out[m] = self.likelihoods[m].mean(self.decoders[m](h).reconstruction)
     return ModelOutput(out)
 
-def _private_latents(self, inputs, cond_mod, mods, lead, return_mean=False) -> dict:
+@patch
+def private_latents(self: MoPoE, inputs, cond_mod, mods, lead, return_mean=False) -> dict:
     "{m: w_m (*lead, d_w)} for `mods`: from q(w_m | x_m) where m is in cond_mod and observed, else from N(0, I) (means with `return_mean`)."
     inputs = zero_fill_missing(inputs); masks = inputs.get('masks'); d = self.style_dim; out = {}
     ref = next(iter(inputs['data'].values()))
@@ -188,7 +193,8 @@ def _private_latents(self, inputs, cond_mod, mods, lead, return_mean=False) -> d
         out[m] = w
     return out
 
-def _mopoe_encode(self, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
+@patch
+def encode(self: MoPoE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
     "The base's `encode`, plus `modalities_z` {m: w_m} for every modality when the model has private latents (as MMVAE+)."
     out = BaseMultiVAE.encode(self, inputs, cond_mod, N=N, return_mean=return_mean)
     if self.style_dim:
@@ -199,18 +205,19 @@ def _mopoe_encode(self, inputs, cond_mod='all', N: int = 1, flatten: bool = Fals
         if self.style_dim: out['modalities_z'] = {m: w.reshape(-1, w.shape[-1]) for m, w in out.modalities_z.items()}
     return out
 
+@patch
 @torch.no_grad()
-def _mopoe_predict(self, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
+def predict(self: MoPoE, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
     "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the latents `z`; private latents as documented."
     enc = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
     out = self.decode(enc, _mods(self, gen_mod, 'gen_mod')); out['z'] = enc.z
     return out
 
-MoPoE.encode, MoPoE.decode, MoPoE.private_latents, MoPoE.predict = _mopoe_encode, _mopoe_decode, _private_latents, _mopoe_predict
 
 # %% ../../nbs/15_models_mopoe.ipynb #411daec0
+@patch
 @torch.no_grad()
-def _mopoe_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
+def log_likelihood(self: MoPoE, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
     "Per-sample importance-sampling estimate of log p(x_target) with proposal q(z | x_proposal) (and the private latents' proposals); shape (B,)."
     if not self.style_dim: return BaseMultiVAE.log_likelihood(self, inputs, K, batch_size_K, proposal_mod, target_mod)
     S, T, inputs = likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod)
@@ -234,11 +241,10 @@ def _mopoe_log_likelihood(self, inputs, K: int = 1000, batch_size_K: int = 100, 
             lw = lw + ll
         lws.append(lw)
     return log_mean_exp(torch.cat(lws, 0), 0)
-MoPoE.log_likelihood = _mopoe_log_likelihood
 
 # %% ../../nbs/15_models_mopoe.ipynb #a0bd1e2b
-def _mopoe_draw_private(self, m, lead, like):
+@patch
+def draw_private(self: MoPoE, m, lead, like):
     "w_m ~ N(0, I) of shape (*lead, d_w), the prior of the private latents (None without private latents): the base's `recon_log_likelihoods` decodes [z, w_m]."
     return torch.randn(*lead, self.style_dim, dtype=like.dtype, device=like.device) if self.style_dim else None
-MoPoE.draw_private = _mopoe_draw_private
 

@@ -8,6 +8,7 @@ import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize, product_of_experts, subset_products, subsets
 from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['MVAEConfig', 'MVAE']
@@ -38,13 +39,14 @@ class MVAE(BaseMultiVAE):
     supports_incomplete_data = True
 
 # %% ../../nbs/12_models_mvae.ipynb #381ee9c8
-def _mvae_posterior(self, inputs, cond_mod):
+@patch
+def posterior(self: MVAE, inputs, cond_mod):
     "q(z | x_S) = PoE of the prior and the observed experts in S."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     return product_of_experts(*self.unimodal_experts(inputs, cond_mod), masks_of(inputs, cond_mod), prior_expert=True)
-MVAE.posterior = _mvae_posterior
 
-def _mvae_subsets(self):
+@patch
+def training_subsets(self: MVAE):
     "The subsets of this step as a bool (n_subsets, M) matrix: all, the singletons, then (training only) k distinct random ones."
     M = len(self.modalities); rows = [torch.ones(M, dtype=torch.bool)]
     if self.model_config.use_subsampling:
@@ -54,10 +56,10 @@ def _mvae_subsets(self):
             for j in torch.randperm(len(mids))[:self.model_config.k].tolist():
                 r = torch.zeros(M, dtype=torch.bool); r[list(mids[j])] = True; rows.append(r)
     return torch.stack(rows)
-MVAE.training_subsets = _mvae_subsets
 
 # %% ../../nbs/12_models_mvae.ipynb #48194a18
-def _mvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
+@patch
+def forward(self: MVAE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative MVAE objective (sub-sampled for complete samples, observed-ELBO otherwise)."
     inputs = zero_fill_missing(inputs)
     data = inputs['data']; M = len(self.modalities)
@@ -88,4 +90,3 @@ def _mvae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0
         n_c = complete.sum().clamp(min=1)
         for j, m in enumerate(self.modalities): metrics[f'neg_elbo_{m}'] = ((neg_elbo[1 + j] * complete).sum() / n_c).detach()
     return ModelOutput(loss=loss, metrics=metrics)
-MVAE.forward = _mvae_forward

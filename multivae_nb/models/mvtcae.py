@@ -8,6 +8,7 @@ import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize, product_of_experts
 from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['MVTCAEConfig', 'MVTCAE']
@@ -35,7 +36,8 @@ class MVTCAE(BaseMultiVAE):
     supports_incomplete_data = True
 
 # %% ../../nbs/14_models_mvtcae.ipynb #e945ead0
-def _mvtcae_posterior(self, inputs, cond_mod):
+@patch
+def posterior(self: MVTCAE, inputs, cond_mod):
     "q(z | x_S): product of the observed experts of S (no prior expert)."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     mus, lvs = self.unimodal_experts(inputs, cond_mod)
@@ -45,10 +47,10 @@ def _mvtcae_posterior(self, inputs, cond_mod):
         raise ConfigError(f"Sample {i} of the batch observes none of cond_mod={cond_mod}: MVTCAE's posterior (the product of the observed experts, "
                           "without a prior expert) is undefined for it. Condition on modalities it observes, or leave it out.")
     return product_of_experts(mus, lvs, masks, prior_expert=False)
-MVTCAE.posterior = _mvtcae_posterior
 
 # %% ../../nbs/14_models_mvtcae.ipynb #23ff2415
-def _mvtcae_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
+@patch
+def forward(self: MVTCAE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative MVTCAE objective; the terms of missing modalities are left out."
     inputs = zero_fill_missing(inputs)
     M, a = len(self.modalities), self.model_config.alpha
@@ -66,4 +68,3 @@ def _mvtcae_forward(self, inputs, epoch: int | None = None, batch_ratio: float =
     metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl_prior.mean().detach(), 'kl_cond': kl_cond.mean().detach(),
                'beta': torch.tensor(beta)}
     return ModelOutput(loss=-objective.mean(), metrics=metrics)
-MVTCAE.forward = _mvtcae_forward

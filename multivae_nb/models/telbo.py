@@ -8,10 +8,10 @@ import math
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize
-from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of
-from .jmvae import _jmvae_posterior
-from ..nn import JointMLPEncoder
-from .base import MultiStageMixin, TrainingStage
+from .base import BaseMultiVAEConfig
+from .joint import JointEncoderModel
+from .stages import MultiStageMixin, TrainingStage
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['TELBOConfig', 'TELBO']
@@ -46,31 +46,18 @@ class TELBOConfig(BaseMultiVAEConfig):
         self.lambda_factors, self.gamma_factors = _check_factors(self, 'lambda_factors'), _check_factors(self, 'gamma_factors')
 
 @MODELS.register
-class TELBO(MultiStageMixin, BaseMultiVAE):
+class TELBO(MultiStageMixin, JointEncoderModel):
     "Triple ELBO VAE: joint encoder + decoders (stage 'joint'), then unimodal encoders with frozen decoders (stage 'unimodal')."
     config_class = TELBOConfig
-    net_roles = ('encoders', 'decoders', 'joint_encoder')
-
-    def __init__(self, model_config: TELBOConfig, encoders=None, decoders=None, joint_encoder=None):
-        super().__init__(model_config, encoders, decoders)
-        self.joint_encoder = joint_encoder if joint_encoder is not None else JointMLPEncoder(
-            self.input_dims, self.latent_dim, variance=model_config.encoder_variance)
-
-    def default_encoders(self):
-        from multivae_nb.nn import default_encoders
-        return default_encoders(self.input_dims, self.latent_dim, variance=self.model_config.encoder_variance)
 
     def training_stages(self):
         return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.warmup), TrainingStage('unimodal', ('encoders',))]
 
-TELBO.posterior = _jmvae_posterior   # joint encoder / unimodal encoder / product of the unimodal experts (shared with JMVAE)
-
 # %% ../../nbs/17_models_telbo.ipynb #8824f6ac
-def _telbo_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
+@patch
+def forward(self: TELBO, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative objective of the stage ('joint' or 'unimodal'; default: the model's current stage)."
-    if masks_of(inputs, self.modalities) is not None:
-        raise ConfigError("TELBO trains on complete samples only (its joint encoder needs every modality). "
-                          "Keep the complete samples (e.g. keep_incomplete=False) or use an aggregated model such as MVAE.")
+    self.check_complete(inputs)
     stage = stage or self.stage
     data, cfg = inputs['data'], self.model_config
     if stage == 'joint':
@@ -89,4 +76,3 @@ def _telbo_forward(self, inputs, epoch: int | None = None, batch_ratio: float = 
                for j, m in enumerate(self.modalities)}
         return ModelOutput(loss=sum(neg.values()).mean(), metrics={f'neg_elbo_{m}': v.mean().detach() for m, v in neg.items()})
     raise ConfigError(f"Unknown TELBO stage '{stage}'; use 'joint' or 'unimodal'.")
-TELBO.forward = _telbo_forward

@@ -7,7 +7,7 @@ __all__ = []
 
 # %% ../../nbs/29_trainers.ipynb #a3c5ef10
 from .base import BaseTrainer, BaseTrainerConfig, TrainingError, init_distributed, dist_info, latest_checkpoint
-from .base.callbacks import (TrainingCallback, MetricsHistory, ProgressBarCallback, PrintMetrics, LearningCurve, WandbCallback,
-                                                 MLFlowCallback, TensorBoardCallback)
+from ..callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback, PrintMetrics, LearningCurve
+from ..trackers import WandbCallback, MLFlowCallback, TensorBoardCallback
 from .multistage import (TwoStepsTrainer, TwoStepsTrainerConfig, AddDccaTrainer, AddDccaTrainerConfig, TrainingStage,
                                              MultiStageMixin)

@@ -8,8 +8,10 @@ import dataclasses, math
 import torch
 from torch import nn
 from ..core import ConfigError, config
-from ..models.base import CheckpointError, TrainingStage, MultiStageMixin, _trained, _frozen_roots
+from ..models.stages import TrainingStage, MultiStageMixin, _trained, _frozen_roots
+from ..io import CheckpointError
 from .base import BaseTrainer, BaseTrainerConfig, build_optimizer, build_scheduler
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['TwoStepsTrainerConfig', 'stage_schedule', 'TwoStepsTrainer', 'AddDccaTrainerConfig', 'AddDccaTrainer']
@@ -104,12 +106,14 @@ class TwoStepsTrainer(BaseTrainer):
         self.stage_index = i
 
 # %% ../../nbs/22_trainers_multistage.ipynb #eeade099
-def _ts_train_epoch(self, epoch: int) -> dict:
+@patch
+def train_epoch(self: TwoStepsTrainer, epoch: int) -> dict:
     i = self.stage_index_at(epoch)
     if i != self.stage_index: self.enter_stage(i)
     return {**BaseTrainer.train_epoch(self, epoch), 'stage': i}
 
-def _ts_train(self):
+@patch
+def train(self: TwoStepsTrainer):
     "Train all the stages (continuing a resumed run); returns the metrics history. Afterwards every parameter is trainable again."
     self.model.set_stage(self.stage.name)   # re-pin the freezing (e.g. after an interrupted call)
     try: return BaseTrainer.train(self)
@@ -117,11 +121,13 @@ def _ts_train(self):
         self.model.unfreeze()
         if getattr(self, '_best_model', None) is not None: self._best_model.unfreeze()
 
-def _ts_extra_state(self):
+@patch
+def checkpoint_extra_state(self: TwoStepsTrainer):
     st, first, last = self.schedule[self.stage_index]
     return {'stage': st.name, 'stage_index': self.stage_index, 'schedule': [[s.name, f, l] for s, f, l in self.schedule]}
 
-def _ts_restore_extra_state(self, extra):
+@patch
+def restore_checkpoint_extra_state(self: TwoStepsTrainer, extra):
     if not isinstance(extra, dict) or 'stage' not in extra:
         raise CheckpointError("This checkpoint was not written by a multi-stage trainer (it records no training stage); resume it with BaseTrainer.")
     i, saved = extra['stage_index'], extra['schedule']
@@ -133,8 +139,6 @@ def _ts_restore_extra_state(self, extra):
                               f"give {now}. Use the same model config (stage lengths) and a num_epochs that keeps the finished stages.")
     self.enter_stage(i)
 
-TwoStepsTrainer.train_epoch, TwoStepsTrainer.train = _ts_train_epoch, _ts_train
-TwoStepsTrainer.checkpoint_extra_state, TwoStepsTrainer.restore_checkpoint_extra_state = _ts_extra_state, _ts_restore_extra_state
 
 # %% ../../nbs/22_trainers_multistage.ipynb #345d3abd
 @config
@@ -156,6 +160,10 @@ class AddDccaTrainer(TwoStepsTrainer):
         if isinstance(model, MultiStageMixin) and 'dcca' not in [s.name for s in model.training_stages()]:
             raise ConfigError(f"AddDccaTrainer trains models with a 'dcca' stage; {type(model).__name__} has {[s.name for s in model.training_stages()]}. "
                               "Use TwoStepsTrainer.")
+        k, b = getattr(getattr(model, 'model_config', None), 'embedding_dcca_dim', None), (training_config or AddDccaTrainerConfig()).per_device_dcca_train_batch_size
+        if k is not None and b <= k:   # checked before any training: such batches give the DCCA loss no gradient
+            raise ConfigError(f"per_device_dcca_train_batch_size={b} must exceed the model's embedding_dcca_dim={k} (a DCCA batch needs more samples "
+                              "than embedding dimensions); raise it or lower embedding_dcca_dim.")
         super().__init__(model, train_dataset, eval_dataset, training_config, callbacks)
 
     def stage_config(self, name: str, cfg=None) -> BaseTrainerConfig:

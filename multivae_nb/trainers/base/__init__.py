@@ -4,165 +4,24 @@
 
 # %% ../../../nbs/21_trainers_base.ipynb #5279ba1d
 from __future__ import annotations
-import atexit, contextlib, copy, datetime, difflib, inspect, itertools, json, math, os, time, warnings
+import contextlib, copy, datetime, itertools, json, math, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from ...core import ConfigError, BaseConfig, config, set_seed, rng_state, set_rng_state
+from ...core import ConfigError, set_seed, rng_state, set_rng_state
 from ...data import MultimodalDataLoader
-from ...models.base import BaseMultiVAE, check_batch, atomic_dir_write, CheckpointError, load_weights, _net_specs
-from ...data import DatasetOutput
-from .callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
+from ...models.base import BaseMultiVAE, check_batch, load_weights, _net_specs
+from ...io import atomic_dir_write, CheckpointError
+from ...data import DatasetOutput, to_device
+from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
+from ..config import BaseTrainerConfig, build_optimizer, build_scheduler
+from ..distributed import dist_info, init_distributed, _wants_distributed, _EvalShardLoader, _MainProcessHistory
+_all_ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler', 'dist_info', 'init_distributed', 'to_device']   # defined in trainers.config, trainers.distributed, data
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler', 'dist_info', 'init_distributed', 'TrainingError',
-           'BaseTrainer', 'to_device', 'checkpoints_of', 'latest_checkpoint']
-
-# %% ../../../nbs/21_trainers_base.ipynb #28174ba1
-_AMP_DTYPES = ('bfloat16',)
-_BACKENDS = ('gloo', 'nccl', 'mpi', 'ucc', 'xccl')
-
-@config
-class BaseTrainerConfig(BaseConfig):
-    "Settings of `BaseTrainer`."
-    output_dir: str | None = None          # folder for checkpoints, the final model and the metrics; None: write nothing
-    num_epochs: int = 10
-    per_device_train_batch_size: int = 64  # batch of each process; the global batch is this x processes x gradient_accumulation_steps
-    per_device_eval_batch_size: int = 64
-    learning_rate: float = 1e-3
-    optimizer_cls: str = 'Adam'            # any class of torch.optim, by name
-    optimizer_params: dict | None = None   # extra arguments of the optimizer, e.g. {'betas': (0.9, 0.999), 'eps': 1e-4}
-    fused_optimizer: bool = True           # use the optimizer's fused kernel when it has one (Adam, AdamW, SGD…): same update, 3-4x faster step
-    scheduler_cls: str | None = None       # any class of torch.optim.lr_scheduler, by name
-    scheduler_params: dict | None = None   # its arguments, e.g. {'step_size': 10, 'gamma': 0.5}
-    scheduler_step: str = 'epoch'          # step the scheduler every 'epoch' or every 'batch' (every optimizer step)
-    grad_clip_norm: float | None = None    # clip the total gradient norm to this value (after backward, before the step)
-    seed: int = 8
-    steps_saving: int | None = None        # write a checkpoint every this many epochs (None: no checkpoints)
-    keep_checkpoints: int = 1              # how many of the latest checkpoints to keep on disk
-    start_keep_best_epoch: int = 1         # first epoch whose model can be kept as the best one
-    shuffle: bool = True
-    drop_last: bool = False
-    show_progress: bool = True             # tqdm bar over the epochs
-    resume_from_checkpoint: str | None = None  # a checkpoint folder written by a previous run, or 'latest': the newest checkpoint of this
-                                               # model's runs under output_dir (a fresh start when there is none) — rerun to continue
-    allow_pickle: bool = False             # save networks that are not registered library classes by pickle
-    flush_denormal: bool = True            # on CPU, flush denormal floats to zero while training (as TensorFlow does by default)
-    gradient_accumulation_steps: int = 1   # one optimizer step per this many batches, on the gradient of their concatenation
-    early_stopping_patience: int | None = None  # stop after this many epochs without improvement of the eval loss (train loss without
-                                                # an eval set), counted from the first epoch that can give the best model; None: never
-    early_stopping_min_delta: float = 0.0  # an improvement must lower that loss by more than this
-    amp: bool = False                      # autocast the forward passes to `amp_dtype` (mixed precision; the weights stay float32)
-    amp_dtype: str = 'bfloat16'            # the autocast dtype: 'bfloat16' (float32's range, so no loss scaling)
-    distributed: bool | None = None        # data-parallel training over the processes of torchrun; None: when WORLD_SIZE > 1
-    ddp_backend: str | None = None         # process-group backend when the trainer starts the group; None: 'nccl' with CUDA, else 'gloo'
-    ddp_find_unused_parameters: bool = True  # needed when a forward may skip networks (missing modalities, training stages); False is faster
-
-    def __post_init__(self):
-        for f in ('num_epochs', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'seed', 'keep_checkpoints', 'start_keep_best_epoch',
-                  'gradient_accumulation_steps'):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool): raise ConfigError(f"{f} must be an int; got {v!r} ({type(v).__name__}).")
-        if not isinstance(self.learning_rate, (int, float)) or isinstance(self.learning_rate, bool) or not self.learning_rate > 0:
-            raise ConfigError(f"learning_rate must be a number > 0; got {self.learning_rate!r}.")
-        if self.num_epochs < 1: raise ConfigError(f"num_epochs must be >= 1; got {self.num_epochs}.")
-        if self.scheduler_step not in ('epoch', 'batch'): raise ConfigError(f"scheduler_step must be 'epoch' or 'batch'; got '{self.scheduler_step}'.")
-        for f in ('per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'):
-            if getattr(self, f) < 1: raise ConfigError(f"{f} must be >= 1; got {getattr(self, f)}.")
-        if self.grad_clip_norm is not None and self.grad_clip_norm <= 0: raise ConfigError("grad_clip_norm must be > 0 or None.")
-        if self.keep_checkpoints < 1: raise ConfigError(f"keep_checkpoints must be >= 1; got {self.keep_checkpoints}.")
-        if self.steps_saving is not None and (self.steps_saving < 1 or self.output_dir is None):
-            raise ConfigError("steps_saving needs output_dir (the folder the checkpoints go to) and must be >= 1.")
-        if self.resume_from_checkpoint == 'latest' and self.output_dir is None:
-            raise ConfigError("resume_from_checkpoint='latest' looks for checkpoints under output_dir: set output_dir (and steps_saving to write them).")
-        if self.scheduler_cls == 'ReduceLROnPlateau' and self.scheduler_step == 'batch':
-            raise ConfigError("ReduceLROnPlateau steps on an epoch metric: use scheduler_step='epoch'.")
-        p = self.early_stopping_patience
-        if p is not None and (not isinstance(p, int) or isinstance(p, bool) or p < 1):
-            raise ConfigError(f"early_stopping_patience must be an int >= 1 (epochs without improvement) or None; got {p!r}.")
-        d = self.early_stopping_min_delta
-        if not isinstance(d, (int, float)) or isinstance(d, bool) or not d >= 0:
-            raise ConfigError(f"early_stopping_min_delta must be a number >= 0; got {d!r}.")
-        for f in ('amp', 'ddp_find_unused_parameters', 'distributed'):
-            v = getattr(self, f)
-            if not isinstance(v, bool) and not (f == 'distributed' and v is None):
-                raise ConfigError(f"{f} must be True or False{' or None (auto)' if f == 'distributed' else ''}; got {v!r}.")
-        if self.amp_dtype not in _AMP_DTYPES:
-            raise ConfigError(f"amp_dtype must be one of {list(_AMP_DTYPES)}; got {self.amp_dtype!r}. (float16 would need loss scaling: use bfloat16.)")
-        if self.ddp_backend is not None and self.ddp_backend not in _BACKENDS:
-            raise ConfigError(f"ddp_backend must be None (auto: nccl with CUDA, else gloo) or one of {list(_BACKENDS)}; got {self.ddp_backend!r}.")
-
-# %% ../../../nbs/21_trainers_base.ipynb #df6f4671
-def _lookup(module, name, what):
-    cls = getattr(module, name, None)
-    if not isinstance(cls, type):
-        names = [n for n in dir(module) if isinstance(getattr(module, n), type) and not n.startswith('_')]
-        close = difflib.get_close_matches(name, names, n=3)
-        raise ConfigError(f"Unknown {what} '{name}'." + (f" Did you mean one of {close}?" if close else "") + f" Choose a class of {module.__name__}.")
-    return cls
-
-def build_optimizer(params, cfg: BaseTrainerConfig):
-    "The optimizer named in the config."
-    cls = _lookup(torch.optim, cfg.optimizer_cls, 'optimizer_cls')
-    kw = dict(cfg.optimizer_params or {})
-    if cfg.fused_optimizer and 'fused' not in kw and 'fused' in inspect.signature(cls).parameters:
-        params = list(params)
-        if all(p.dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16) and p.device.type in ('cpu', 'cuda') for p in params):
-            kw['fused'] = True
-    try: return cls(params, lr=cfg.learning_rate, **kw)
-    except TypeError as e: raise ConfigError(f"optimizer_params {cfg.optimizer_params} don't fit {cfg.optimizer_cls}: {e}") from None
-
-def build_scheduler(optimizer, cfg: BaseTrainerConfig):
-    "The scheduler named in the config, or None."
-    if cfg.scheduler_cls is None: return None
-    cls = _lookup(torch.optim.lr_scheduler, cfg.scheduler_cls, 'scheduler_cls')
-    try: return cls(optimizer, **(cfg.scheduler_params or {}))
-    except TypeError as e: raise ConfigError(f"scheduler_params {cfg.scheduler_params} don't fit {cfg.scheduler_cls}: {e}") from None
-
-# %% ../../../nbs/21_trainers_base.ipynb #e415ac21
-def dist_info() -> tuple:
-    "(rank, world_size, local_rank) of this process: from the initialised process group, else from torchrun's variables, else (0, 1, 0)."
-    dist, env = torch.distributed, os.environ
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size(), int(env.get('LOCAL_RANK', dist.get_rank()))
-    return int(env.get('RANK', '0') or 0), int(env.get('WORLD_SIZE', '1') or 1), int(env.get('LOCAL_RANK', '0') or 0)
-
-def _destroy_group():
-    try:
-        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
-    except Exception: pass
-
-def init_distributed(backend: str | None = None) -> tuple:
-    "Join the process group launched by torchrun (env:// rendezvous) unless one is initialised already; returns `dist_info()`."
-    dist = torch.distributed
-    if not dist.is_available(): raise ConfigError("This PyTorch build has no torch.distributed: set distributed=False in BaseTrainerConfig.")
-    if not dist.is_initialized():
-        missing = [v for v in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT') if v not in os.environ]
-        if missing:
-            raise ConfigError(f"distributed=True, but no process group is initialised and {missing} are not set: launch the script with "
-                              "`torchrun --nproc_per_node N script.py`, or call torch.distributed.init_process_group() before building the trainer.")
-        backend = backend or ('nccl' if torch.cuda.is_available() else 'gloo')
-        if backend == 'nccl': torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0')))
-        dist.init_process_group(backend)
-        atexit.register(_destroy_group)
-    return dist_info()
-
-def _wants_distributed(cfg) -> bool:
-    if cfg.distributed is not None: return cfg.distributed
-    return dist_info()[1] > 1
-
-class _EvalShardLoader(MultimodalDataLoader):
-    "In-order batches of the samples rank, rank + world_size, …: over the processes every sample is evaluated once (no padding)."
-    def __init__(self, dataset, batch_size: int, rank: int = 0, world_size: int = 1):
-        super().__init__(dataset, batch_size, shuffle=False, rank=rank, world_size=world_size)
-    def _indices(self): return torch.arange(self.rank, len(self.dataset), self.world_size)
-    def __len__(self): return math.ceil(len(range(self.rank, len(self.dataset), self.world_size)) / self.batch_size)
-
-class _MainProcessHistory(MetricsHistory):
-    "`MetricsHistory` whose file is written by rank 0 only (every process keeps the history in memory)."
-    def on_epoch_end(self, trainer, epoch, metrics):
-        if getattr(trainer, 'is_main_process', True): return super().on_epoch_end(trainer, epoch, metrics)
-        self.history.append({'epoch': epoch, **metrics})
+__all__ = ['TrainingError', 'BaseTrainer', 'checkpoints_of', 'latest_checkpoint', 'BaseTrainerConfig', 'build_optimizer',
+           'build_scheduler', 'dist_info', 'init_distributed', 'to_device']
 
 # %% ../../../nbs/21_trainers_base.ipynb #f675765e
 class TrainingError(RuntimeError):
@@ -266,17 +125,12 @@ class BaseTrainer:
     def _barrier(self):
         if self.distributed: torch.distributed.barrier()
 
-BaseTrainer.training_dir = property(lambda self: self.output_dir, doc="The run's folder (`output_dir/<Model>_training_<time>`); the reference library's name.")
+@patch(as_prop=True)
+def training_dir(self: BaseTrainer):
+    "The run's folder (`output_dir/<Model>_training_<time>`); the reference library's name."
+    return self.output_dir
 
 # %% ../../../nbs/21_trainers_base.ipynb #3768c841
-def to_device(batch, device) -> DatasetOutput:
-    "Move every tensor of a batch to `device` (no copy when already there)."
-    out = DatasetOutput(batch)
-    out['data'] = {m: x.to(device, non_blocking=True) for m, x in batch['data'].items()}
-    if batch.get('masks') is not None: out['masks'] = {m: k.to(device, non_blocking=True) for m, k in batch['masks'].items()}
-    if batch.get('labels') is not None: out['labels'] = batch['labels'].to(device, non_blocking=True)
-    return out
-
 def _finite_terms(out):
     bad = [k for k, v in out.metrics.items() if torch.is_tensor(v) and not bool(torch.isfinite(v).all())]
     return bad
@@ -288,7 +142,8 @@ def _batch_groups(loader, k: int):
     it = iter(loader)
     while group := list(itertools.islice(it, k)): yield group
 
-def _check_loss(self, loss, out, epoch: int, step: int):
+@patch
+def _check_loss(self: BaseTrainer, loss, out, epoch: int, step: int):
     "Raise a TrainingError for a non-scalar loss, or a non-finite one in any process (all processes raise together)."
     if loss.dim() != 0: raise TrainingError(f"{type(self.model).__name__}.forward must return a scalar loss (mean over the batch); got shape {tuple(loss.shape)}.")
     bad = not bool(torch.isfinite(loss))
@@ -303,7 +158,8 @@ def _check_loss(self, loss, out, epoch: int, step: int):
                             f"non-finite terms{' here' if self.distributed else ''}: {_finite_terms(out) or 'none among the metrics'}. Last good checkpoint: "
                             f"{self.last_checkpoint or 'none written'}. Lower the learning rate, set grad_clip_norm, or check the data.")
 
-def _epoch_means(self, prefix: str, tot, count, sums: dict) -> dict:
+@patch
+def _epoch_means(self: BaseTrainer, prefix: str, tot, count, sums: dict) -> dict:
     "Sample-weighted means of the loss and the metrics, over this process or (sums and counts all-reduced) over all of them."
     if not self.distributed:
         return {f'{prefix}_loss': float(tot / count), **{f'{prefix}_{k}': float(v / count) for k, v in sums.items()}}
@@ -311,7 +167,8 @@ def _epoch_means(self, prefix: str, tot, count, sums: dict) -> dict:
     vec = self._all_sum(torch.tensor([float(tot), float(count)] + [float(sums.get(k, 0.)) for k in keys], dtype=torch.float64))
     return {f'{prefix}_loss': (vec[0] / vec[1]).item(), **{f'{prefix}_{k}': (v / vec[1]).item() for k, v in zip(keys, vec[2:])}}
 
-def _train_epoch(self, epoch: int) -> dict:
+@patch
+def train_epoch(self: BaseTrainer, epoch: int) -> dict:
     self.model.train()
     cfg, dev, k = self.training_config, self.model.device, self.training_config.gradient_accumulation_steps
     net, n_steps = self.wrapped_model(), math.ceil(len(self.train_loader) / k)
@@ -340,8 +197,9 @@ def _train_epoch(self, epoch: int) -> dict:
         self.global_step += 1
     return self._epoch_means('train', tot, count, sums)
 
+@patch
 @torch.no_grad()
-def _eval_epoch(self, epoch: int) -> dict:
+def eval_epoch(self: BaseTrainer, epoch: int) -> dict:
     "Mean loss and terms on the eval set, with the full objective (no warm-up factor), so epochs compare."
     self.model.eval()
     tot, count, sums, dev = 0., 0, {}, self.model.device
@@ -354,11 +212,10 @@ def _eval_epoch(self, epoch: int) -> dict:
     if not math.isfinite(res['eval_loss']):
         raise TrainingError(f"Non-finite eval loss at epoch {epoch}: {res}. Last good checkpoint: {self.last_checkpoint or 'none written'}.")
     return res
-BaseTrainer.train_epoch, BaseTrainer.eval_epoch = _train_epoch, _eval_epoch
-BaseTrainer._check_loss, BaseTrainer._epoch_means = _check_loss, _epoch_means
 
 # %% ../../../nbs/21_trainers_base.ipynb #c11e440a
-def _train(self):
+@patch
+def train(self: BaseTrainer):
     "Train for the configured epochs (continuing a resumed run); returns the metrics history."
     cfg = self.training_config
     if self.output_dir is not None and self.is_main_process:
@@ -370,7 +227,8 @@ def _train(self):
     finally:
         if ftz: torch.set_flush_denormal(False)
 
-def _early_stopping_step(self, epoch: int, key: float) -> bool:
+@patch
+def _early_stopping_step(self: BaseTrainer, epoch: int, key: float) -> bool:
     "Update the early-stopping count with the epoch's monitored loss; True when training should stop."
     cfg = self.training_config
     if cfg.early_stopping_patience is None or epoch < self.first_best_epoch: return False
@@ -408,12 +266,12 @@ def _train_loop(self):
     for c in self.callbacks: c.on_train_end(self)
     return self.history.history
 
-def _best_model(self) -> BaseMultiVAE:
+@patch
+def best_model(self: BaseTrainer) -> BaseMultiVAE:
     "A copy of the model with the best weights (the current model if no best was kept)."
     m = copy.deepcopy(self.model)
     if self._best_state is not None: m.load_state_dict(self._best_state)
     return m.eval()
-BaseTrainer.train, BaseTrainer.best_model, BaseTrainer._early_stopping_step = _train, _best_model, _early_stopping_step
 
 # %% ../../../nbs/21_trainers_base.ipynb #02a2e575
 def checkpoints_of(run) -> list:
@@ -431,7 +289,8 @@ def latest_checkpoint(output_dir, model_name: str) -> Path | None:
 
 
 # %% ../../../nbs/21_trainers_base.ipynb #6b5e1129
-def _save_checkpoint(self, epoch: int):
+@patch
+def save_checkpoint(self: BaseTrainer, epoch: int):
     "Write checkpoint_epoch_<epoch>/ atomically (rank 0) and keep the latest `keep_checkpoints`; every process must call it."
     path = self.output_dir / f'checkpoint_epoch_{epoch}'
     rng = _np_state_to_torch(rng_state())
@@ -459,7 +318,8 @@ def _save_checkpoint(self, epoch: int):
 
 def _json_norm(v): return json.loads(json.dumps(v))
 
-def _load_checkpoint(self, path):
+@patch
+def load_checkpoint(self: BaseTrainer, path):
     "Restore model, optimizer, scheduler, RNGs, loader and history from a checkpoint folder; training continues after its epoch."
     path = Path(path)
     if not (path / 'training_state.pt').exists():
@@ -492,12 +352,12 @@ def _load_checkpoint(self, path):
     self.history.load_state_dict(state['history'])
     self.start_epoch, self.global_step, self.last_checkpoint = state['epoch'] + 1, state['global_step'], path
     if self.output_dir is not None and path.parent.name.startswith(type(self.model).__name__): self.output_dir = path.parent
-BaseTrainer.save_checkpoint, BaseTrainer.load_checkpoint = _save_checkpoint, _load_checkpoint
 
-def _checkpoint_extra_state(self):
+@patch
+def checkpoint_extra_state(self: BaseTrainer):
     "Hook for subclasses: extra state saved in every checkpoint (numbers, strings, tensors, lists/dicts of them); None here."
     return None
 
-def _restore_checkpoint_extra_state(self, extra):
+@patch
+def restore_checkpoint_extra_state(self: BaseTrainer, extra):
     "Hook for subclasses: receives `checkpoint_extra_state()` at resume, before the optimizer and scheduler states are loaded."
-BaseTrainer.checkpoint_extra_state, BaseTrainer.restore_checkpoint_extra_state = _checkpoint_extra_state, _restore_checkpoint_extra_state

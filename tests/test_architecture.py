@@ -1,0 +1,75 @@
+"""The shape of the package (issue #15): methods defined on their classes, and layers that only import downwards.
+
+Layers, lowest first; a module may import its own layer's lower modules and any lower layer, never a higher one. Trainers, metrics and samplers
+share a layer and never import each other. Imports inside functions (lazy, e.g. the Hub code behind `model.push_to_hf_hub`) are allowed.
+"""
+import ast, re
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / 'multivae_nb'
+LAYERS = [['core'], ['io'], ['distributions', 'data', 'nn', 'flows', 'dcca', 'callbacks', 'trackers', 'datasets'], ['models'],
+          ['trainers', 'metrics', 'samplers'], ['hub', 'widgets', 'demo']]
+SIBLINGS_APART = 4   # the layer whose packages do not import each other
+
+
+def _modules():
+    for p in sorted(PKG.rglob('*.py')):
+        if p.name == '_modidx.py': continue
+        yield p, '.'.join(p.relative_to(ROOT).with_suffix('').parts).removesuffix('.__init__')
+
+
+def _layer(mod: str):
+    top = mod.split('.')[1] if '.' in mod else mod
+    return next((i for i, names in enumerate(LAYERS) if top in names), None), top
+
+
+def _module_level_imports(path: Path, mod: str):
+    "The multivae_nb modules imported at module level by `path` (relative imports resolved; `from pkg import sub` gives pkg.sub)."
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = mod.split('.') if path.name == '__init__.py' else mod.split('.')[:-1]
+                base = base[:len(base) - node.level + 1]
+                target = '.'.join(base + ([node.module] if node.module else []))
+            else: target = node.module or ''
+            names = [target + '.' + a.name for a in node.names] if target == 'multivae_nb' else [target]
+        elif isinstance(node, ast.Import): names = [a.name for a in node.names]
+        else: continue
+        yield from (n for n in names if n.startswith('multivae_nb.'))
+
+
+def test_every_module_has_a_layer():
+    assert [m for _, m in _modules() if m != 'multivae_nb' and _layer(m)[0] is None] == []
+
+
+def test_no_module_imports_from_a_layer_above_it():
+    bad = []
+    for path, mod in _modules():
+        if mod == 'multivae_nb': continue
+        L, top = _layer(mod)
+        for target in _module_level_imports(path, mod):
+            TL, ttop = _layer(target)
+            if TL > L or (TL == L == SIBLINGS_APART and ttop != top): bad.append(f'{mod} (layer {L}) imports {target} (layer {TL})')
+    assert bad == [], '\n'.join(bad)
+
+
+def test_no_method_attached_from_outside_its_class():
+    "`Cls.meth = fn` hides methods from readers, tracebacks and the docs: methods are defined in the class or with fastcore's @patch."
+    pat = re.compile(r'^[A-Z][A-Za-z]+\.[a-z_]+(, [A-Z][A-Za-z]+\.[a-z_]+)* = ', re.M)
+    bad = [f'{p.relative_to(ROOT)}: {m.group(0)}' for p, _ in _modules() for m in pat.finditer(p.read_text())]
+    assert bad == [], '\n'.join(bad)
+
+
+def test_the_checks_catch_what_they_forbid(tmp_path):
+    "The layer check reads relative and absolute imports (a check that cannot fail is no check)."
+    p = tmp_path / 'x.py'; p.write_text('from ..trainers.base import to_device\nfrom multivae_nb import hub\nimport torch\n')
+    got = list(_module_level_imports(p, 'multivae_nb.metrics.x'))
+    assert got == ['multivae_nb.trainers.base', 'multivae_nb.hub']
+
+
+def test_no_module_over_400_lines():
+    "A module that grows past 400 lines is doing the work of two: split it along its sections."
+    big = [f'{p.relative_to(ROOT)}: {n} lines' for p, _ in _modules() if (n := len(p.read_text().splitlines())) > 400]
+    assert big == [], '\n'.join(big)
