@@ -3,7 +3,7 @@
     python benchmarks/profile_step.py --setting polymnist --model MoPoE --threads 1 [--amp]
     python benchmarks/profile_step.py --all --out benchmarks/results/profile.json     # every model of settings 1 and 2, float32 and bf16, 1 and 2 threads
 
-For one model and setting: the median time of a training step (forward, backward, Adam step) over `--steps` steps after two warm-up steps, the
+For one model and setting: the median time of a training step (forward, backward, Adam step, as the trainer runs it: fused Adam, denormals flushed) over `--steps` steps after two warm-up steps, the
 floating-point operations of one step (those torch.profiler counts — matrix products, forward and backward, and forward convolutions — plus
 2 x the forward convolutions for their backward, which it does not count), the achieved GFLOP/s, and the fraction of this machine's peak: a 2048 x 2048 matrix product in the same precision at the same thread
 count, measured here. Also the ten operators with the largest self CPU time. Settings: 'mlp' is bench_training.py's (6,000 MNIST-shaped samples,
@@ -52,8 +52,12 @@ def profile_one(setting: str, model_name: str, threads: int, amp: bool, steps: i
     import torch
     from torch.profiler import profile, ProfilerActivity
     torch.set_num_threads(threads)
+    from multivae_nb.trainers import BaseTrainerConfig
+    from multivae_nb.trainers.config import build_optimizer
     model, batch, staged = build(setting, model_name)
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    cfg = BaseTrainerConfig(learning_rate=1e-3, optimizer_cls='Adam')   # the trainer's optimizer (fused Adam) and denormal flushing
+    opt = build_optimizer(model.parameters(), cfg)
+    torch.set_flush_denormal(cfg.flush_denormal)
     def step():
         with torch.autocast('cpu', dtype=torch.bfloat16, enabled=amp):
             out = model(batch, stage='joint') if staged else model(batch)
