@@ -146,3 +146,42 @@ def test_polymnist_speed_table_generated_from_its_run():
     "The README's PolyMNIST speed table is what benchmarks/polymnist_side_by_side.py builds from its JSON (not provisional)."
     out = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'polymnist_side_by_side.py'), '--readme', 'check'], capture_output=True, text=True)
     assert out.returncode == 0, f"README.md's PolyMNIST speed table is out of date: python benchmarks/polymnist_side_by_side.py --readme write\n{out.stderr}"
+
+
+def _ensure_data():
+    sys.path.insert(0, str(ROOT / 'tests'))
+    import ensure_data
+    return ensure_data
+
+
+def test_ensure_data_offline_stops_with_one_line(tmp_path, monkeypatch, capsys):
+    "An empty data root without network: `make test` stops before any test, with one line naming the folder and the fix."
+    ed = _ensure_data()
+    def offline(root=None): raise ed.ConfigError('Could not download MNIST file train-images-idx3-ubyte (no route).')
+    monkeypatch.setattr(ed, 'download_mnist', offline)
+    assert ed.main(['--root', str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(tmp_path) in err and 'MULTIVAE_NB_DATA' in err
+
+
+def test_ensure_data_fetches_what_is_missing(tmp_path, monkeypatch, capsys):
+    "Missing files are fetched (here from a local copy standing in for the mirror) and checksummed; present files are left alone."
+    ed = _ensure_data()
+    src = ed.find_mnist_file('train-images-idx3-ubyte')
+    if src is None: pytest.skip('MNIST is not under the data root of this machine')
+    calls = []
+    def fake_download(root=None):
+        calls.append(root); (Path(root) / 'mnist').mkdir(parents=True, exist_ok=True)
+        for n in ed.MNIST_FILES: shutil.copy(ed.find_mnist_file(n), Path(root) / 'mnist' / Path(ed.find_mnist_file(n)).name)
+    monkeypatch.setattr(ed, 'download_mnist', fake_download)
+    assert ed.ensure_mnist(str(tmp_path)) == 'downloaded' and len(calls) == 1
+    assert ed.ensure_mnist(str(tmp_path)) == 'present' and len(calls) == 1
+    (tmp_path / 'mnist' / Path(src).name).write_bytes(b'\x1f\x8b' + b'0' * 100)   # a corrupt file is caught, not used
+    with pytest.raises(ed.ConfigError): ed.ensure_mnist(str(tmp_path))
+
+
+def test_makefile_names_no_machine_path():
+    "The Makefile's data default is the user's cache; only the CI script knows where this project's machines keep the data."
+    mk = (ROOT / 'Makefile').read_text()
+    assert '/work/' not in mk and 'shared/data' not in mk
+    assert 'ensure_data.py' in mk
