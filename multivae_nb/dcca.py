@@ -13,11 +13,12 @@ from .nn import ConfigurableModule, mlp
 # %% auto #0
 __all__ = ['canonical_correlations', 'cca_loss', 'dcca_loss', 'MLPEmbedder']
 
-# %% ../nbs/05_dcca.ipynb #f9373584
+# %% ../nbs/05_dcca.ipynb #26566036
 def _inv_sqrt(S, eps):
     lam, V = torch.linalg.eigh(S)
     return (V * lam.clamp(min=eps).rsqrt().unsqueeze(-2)) @ V.transpose(-1, -2)
 
+# %% ../nbs/05_dcca.ipynb #1949bd2b
 def canonical_correlations(h1, h2, r1: float = 1e-3, r2: float = 1e-3, eps: float = 1e-9):
     "Canonical correlations (descending) of the batch embeddings h1 (n, o1), h2 (n, o2), with covariances regularised by r1, r2."
     n = h1.shape[0]
@@ -28,11 +29,13 @@ def canonical_correlations(h1, h2, r1: float = 1e-3, r2: float = 1e-3, eps: floa
     s22 = h2.T @ h2 / (n - 1) + r2 * torch.eye(h2.shape[1], dtype=h2.dtype, device=h2.device)
     return torch.linalg.svdvals(_inv_sqrt(s11, eps) @ s12 @ _inv_sqrt(s22, eps))
 
+# %% ../nbs/05_dcca.ipynb #9e81f561
 def cca_loss(h1, h2, k: int | None = None, r1: float = 1e-3, r2: float = 1e-3, eps: float = 1e-9):
     "-(sum of the k largest canonical correlations) of two batches of embeddings; k=None: all of them."
     rho = canonical_correlations(h1, h2, r1, r2, eps)
     return -(rho if k is None else rho[:k]).sum()
 
+# %% ../nbs/05_dcca.ipynb #48d857dc
 def dcca_loss(embeddings, k: int | None = None, r1: float = 1e-3, r2: float = 1e-3, eps: float = 1e-9):
     "The DCCA loss of M >= 2 modalities: the sum over pairs i < j of cca_loss(h_i, h_j). `embeddings`: dict or list of (n, o) tensors."
     hs = list(embeddings.values()) if isinstance(embeddings, dict) else list(embeddings)

@@ -11,7 +11,7 @@ from ..core import ConfigError
 # %% auto #0
 __all__ = ['file_hash', 'missing_file_error', 'download_file', 'verify_file']
 
-# %% ../../nbs/49_datasets_download.ipynb #175620fc
+# %% ../../nbs/49_datasets_download.ipynb #a97a976f
 def file_hash(path, algorithm: str = 'md5') -> str:
     "Hex digest of a file ('md5' or 'sha256'), read in 1 MiB chunks."
     h = hashlib.new(algorithm)
@@ -19,6 +19,7 @@ def file_hash(path, algorithm: str = 'md5') -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
+# %% ../../nbs/49_datasets_download.ipynb #e6a822d4
 def missing_file_error(what: str, expected: Path, urls=(), layout: str = '') -> ConfigError:
     "The error a loader raises for a missing file: what is missing, where it was expected, where to get it, how to lay it out."
     msg = f"{what} not found: expected {expected}."
@@ -27,6 +28,19 @@ def missing_file_error(what: str, expected: Path, urls=(), layout: str = '') -> 
     if layout: msg += f" Expected layout: {layout}."
     return ConfigError(msg + " The data root is the `root` argument, else $MULTIVAE_NB_DATA, else ~/.cache/multivae_nb.")
 
+# %% ../../nbs/49_datasets_download.ipynb #ac95e9bb
+def _fetch(url: str, tmp: Path, md5: str | None, sha256: str | None, timeout: float) -> str | None:
+    "Download `url` to `tmp` and verify its checksums: None if it worked, else what went wrong (and `tmp` is removed)."
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
+    except OSError as e:
+        tmp.unlink(missing_ok=True); return f"{url}: {e}"
+    for algo, want in (('md5', md5), ('sha256', sha256)):
+        if want and file_hash(tmp, algo) != want:
+            err = f"{url}: {algo} {file_hash(tmp, algo)} != expected {want}"; tmp.unlink(); return err
+    return None
+
+# %% ../../nbs/49_datasets_download.ipynb #f4595d89
 def download_file(urls, dest, md5: str | None = None, sha256: str | None = None, timeout: float = 60.) -> Path:
     "Download the first URL of `urls` that works to `dest`, verify its checksum, and move it into place atomically."
     urls = [urls] if isinstance(urls, str) else list(urls)
@@ -34,17 +48,12 @@ def download_file(urls, dest, md5: str | None = None, sha256: str | None = None,
     errors = []
     for url in urls:
         tmp = dest.with_name(dest.name + '.part')
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
-        except OSError as e:
-            errors.append(f"{url}: {e}"); tmp.unlink(missing_ok=True); continue
-        for algo, want in (('md5', md5), ('sha256', sha256)):
-            if want and file_hash(tmp, algo) != want:
-                errors.append(f"{url}: {algo} {file_hash(tmp, algo)} != expected {want}"); tmp.unlink(); break
-        else:
-            os.replace(tmp, dest); return dest
+        err = _fetch(url, tmp, md5, sha256, timeout)
+        if err is None: os.replace(tmp, dest); return dest
+        errors.append(err)
     raise ConfigError(f"Could not download {dest.name}: {'; '.join(errors)}. Without internet, download it elsewhere and put it at {dest}.")
 
+# %% ../../nbs/49_datasets_download.ipynb #3b695a9d
 def verify_file(path, md5: str | None = None, sha256: str | None = None, what: str = 'file') -> Path:
     "Raise a ConfigError if `path` does not match its checksum (a truncated or corrupt download)."
     for algo, want in (('md5', md5), ('sha256', sha256)):
