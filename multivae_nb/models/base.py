@@ -19,7 +19,7 @@ import multivae_nb
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'check_networks', 'check_batch', 'masks_of', 'zero_fill_missing',
+__all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_networks', 'check_batch',
            'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write',
            'read_verified', 'TrainingStage', 'MultiStageMixin']
 
@@ -87,69 +87,15 @@ class BaseMultiVAE(nn.Module):
             if not isinstance(n, nn.Module): raise ConfigError(f"{role}['{m}'] must be an nn.Module; got {type(n).__name__}.")
         return nn.ModuleDict({m: nets[m] for m in self.modalities})
 
-    @property
-    def device(self):   # a model without parameters (a test double, a fixed decoder) lives on the CPU
-        p = next(self.parameters(), None); return p.device if p is not None else torch.device('cpu')
+# %% ../../nbs/10_models_base.ipynb #022453f4
+@patch(as_prop=True)
+def device(self: BaseMultiVAE):   # a model without parameters (a test double, a fixed decoder) lives on the CPU
+    p = next(self.parameters(), None); return p.device if p is not None else torch.device('cpu')
 
-    @property
-    def warmup_epochs(self) -> int:
-        "Epochs of KL warm-up (0 if none): before their end the training loss is not the full objective."
-        return int(getattr(self.model_config, 'warmup', 0) or 0)
-
-# %% ../../nbs/10_models_base.ipynb #e0dcb216
-def _shape_msg(m, got, want):
-    return (f"Modality '{m}': the data has sample shape {tuple(got)} but model_config.input_dims['{m}'] is {tuple(want)}. "
-            f"Set input_dims['{m}'] = {tuple(got)} or reshape the data.")
-
-@torch.no_grad()
-def check_networks(model: BaseMultiVAE):
-    "Run encoders/decoders on dummy inputs; raise a ConfigError naming the network whose shapes disagree with the config."
-    was = model.training; model.eval()
-    try:
-        dev = model.device
-        for m, s in model.input_dims.items():
-            try: o = model.encoders[m](torch.zeros(2, *s, device=dev))
-            except Exception as e:
-                raise ConfigError(f"encoders['{m}'] fails on an input of shape (2, {', '.join(map(str, s))}) from input_dims: {e}") from e
-            if tuple(o.embedding.shape) != (2, model.latent_dim):
-                raise ConfigError(f"encoders['{m}'] returns an embedding of shape {tuple(o.embedding.shape)}; expected (batch, latent_dim) = (2, {model.latent_dim}).")
-            r = model.decoders[m](torch.zeros(2, model.latent_dim + getattr(model, 'style_dim', 0), device=dev)).reconstruction   # + private latent, if any
-            if tuple(r.shape) != (2, *s):
-                raise ConfigError(f"decoders['{m}'] returns shape {tuple(r.shape)} for 2 latents; expected (2, *input_dims['{m}']) = {(2, *s)}.")
-    finally: model.train(was)
-
-def check_batch(model: BaseMultiVAE, inputs, mods=None, check_finite: bool = True):
-    "Validate a batch against the model for the modalities `mods` (default all): names, shapes, float dtype, masks, NaN/inf in observed entries."
-    if not isinstance(inputs, dict) or 'data' not in inputs:
-        raise ConfigError("A batch must be a DatasetOutput(data={modality: Tensor[B, ...]}, masks=..., labels=...); "
-                          f"got {type(inputs).__name__}. Wrap your tensors: DatasetOutput(data={{...}}).")
-    data, mods = inputs['data'], list(mods or model.modalities)
-    missing = [m for m in mods if m not in data]
-    if missing:
-        raise ConfigError(f"The batch lacks modalities {missing}; it has {list(data)} and the model expects {model.modalities}. "
-                          "Rename the dataset's keys or model_config.input_dims so they match.")
-    sizes = {m: len(data[m]) for m in mods}
-    if len(set(sizes.values())) > 1: raise ConfigError(f"The modalities of the batch have different batch sizes: {sizes}.")
-    masks = inputs.get('masks')
-    if masks is not None:
-        if not isinstance(masks, dict): raise ConfigError(f"masks must be a dict {{modality: BoolTensor[B]}}; got {type(masks).__name__}.")
-        for m in mods:
-            if m not in masks: raise ConfigError(f"The batch has masks but none for modality '{m}'; give one BoolTensor[B] per modality.")
-            k = masks[m]
-            if not torch.is_tensor(k) or k.dtype != torch.bool or tuple(k.shape) != (sizes[m],):
-                raise ConfigError(f"masks['{m}'] must be a BoolTensor of shape ({sizes[m]},) (True = observed); got "
-                                  f"{getattr(k, 'dtype', type(k).__name__)} of shape {tuple(getattr(k, 'shape', ()))}.")
-    for m in mods:
-        x = data[m]
-        if tuple(x.shape[1:]) != model.input_dims[m]: raise ConfigError(_shape_msg(m, x.shape[1:], model.input_dims[m]))
-        if not x.is_floating_point():
-            raise ConfigError(f"Modality '{m}' has dtype {x.dtype}; models need float tensors (one-hot encode labels, e.g. F.one_hot(y, C).float()).")
-        if check_finite:
-            ok = torch.isfinite(x.reshape(len(x), -1)).all(1)
-            if masks is not None: ok = ok | ~masks[m]
-            if not bool(ok.all()):
-                raise ConfigError(f"Modality '{m}' of the batch holds NaN or inf (first at batch index {(~ok).nonzero()[0].item()}); "
-                                  "clean the data or mark the modality as missing with a False mask.")
+@patch(as_prop=True)
+def warmup_epochs(self: BaseMultiVAE) -> int:
+    "Epochs of KL warm-up (0 if none): before their end the training loss is not the full objective."
+    return int(getattr(self.model_config, 'warmup', 0) or 0)
 
 # %% ../../nbs/10_models_base.ipynb #188e6652
 def masks_of(inputs, mods) -> torch.Tensor | None:
@@ -169,6 +115,89 @@ def zero_fill_missing(inputs):
         if m in data and not bool(k.all()):
             x = data[m]; data[m] = torch.where(k.to(x.device).view(-1, *[1] * (x.dim() - 1)), x, torch.zeros((), dtype=x.dtype, device=x.device))
     return DatasetOutput({**inputs, 'data': data})
+
+def _check_masks(masks, mods, sizes):
+    if not isinstance(masks, dict): raise ConfigError(f"masks must be a dict {{modality: BoolTensor[B]}}; got {type(masks).__name__}.")
+    for m in mods:
+        if m not in masks: raise ConfigError(f"The batch has masks but none for modality '{m}'; give one BoolTensor[B] per modality.")
+        k = masks[m]
+        if not torch.is_tensor(k) or k.dtype != torch.bool or tuple(k.shape) != (sizes[m],):
+            raise ConfigError(f"masks['{m}'] must be a BoolTensor of shape ({sizes[m]},) (True = observed); got "
+                              f"{getattr(k, 'dtype', type(k).__name__)} of shape {tuple(getattr(k, 'shape', ()))}.")
+
+# %% ../../nbs/10_models_base.ipynb #be25acb1
+@torch.no_grad()
+def check_networks(model: BaseMultiVAE):
+    "Run encoders/decoders on dummy inputs; raise a ConfigError naming the network whose shapes disagree with the config."
+    was = model.training; model.eval()
+    try:
+        dev = model.device
+        for m, s in model.input_dims.items():
+            try: o = model.encoders[m](torch.zeros(2, *s, device=dev))
+            except Exception as e:
+                raise ConfigError(f"encoders['{m}'] fails on an input of shape (2, {', '.join(map(str, s))}) from input_dims: {e}") from e
+            if tuple(o.embedding.shape) != (2, model.latent_dim):
+                raise ConfigError(f"encoders['{m}'] returns an embedding of shape {tuple(o.embedding.shape)}; expected (batch, latent_dim) = (2, {model.latent_dim}).")
+            r = model.decoders[m](torch.zeros(2, model.latent_dim + getattr(model, 'style_dim', 0), device=dev)).reconstruction   # + private latent, if any
+            if tuple(r.shape) != (2, *s):
+                raise ConfigError(f"decoders['{m}'] returns shape {tuple(r.shape)} for 2 latents; expected (2, *input_dims['{m}']) = {(2, *s)}.")
+    finally: model.train(was)
+
+# %% ../../nbs/10_models_base.ipynb #3364c9ff
+def _shape_msg(m, got, want):
+    return (f"Modality '{m}': the data has sample shape {tuple(got)} but model_config.input_dims['{m}'] is {tuple(want)}. "
+            f"Set input_dims['{m}'] = {tuple(got)} or reshape the data.")
+
+def check_batch(model: BaseMultiVAE, inputs, mods=None, check_finite: bool = True):
+    "Validate a batch against the model for the modalities `mods` (default all): names, shapes, float dtype, masks, NaN/inf in observed entries."
+    if not isinstance(inputs, dict) or 'data' not in inputs:
+        raise ConfigError("A batch must be a DatasetOutput(data={modality: Tensor[B, ...]}, masks=..., labels=...); "
+                          f"got {type(inputs).__name__}. Wrap your tensors: DatasetOutput(data={{...}}).")
+    data, mods = inputs['data'], list(mods or model.modalities)
+    missing = [m for m in mods if m not in data]
+    if missing:
+        raise ConfigError(f"The batch lacks modalities {missing}; it has {list(data)} and the model expects {model.modalities}. "
+                          "Rename the dataset's keys or model_config.input_dims so they match.")
+    sizes = {m: len(data[m]) for m in mods}
+    if len(set(sizes.values())) > 1: raise ConfigError(f"The modalities of the batch have different batch sizes: {sizes}.")
+    masks = inputs.get('masks')
+    if masks is not None: _check_masks(masks, mods, sizes)
+    for m in mods:
+        x = data[m]
+        if tuple(x.shape[1:]) != model.input_dims[m]: raise ConfigError(_shape_msg(m, x.shape[1:], model.input_dims[m]))
+        if not x.is_floating_point():
+            raise ConfigError(f"Modality '{m}' has dtype {x.dtype}; models need float tensors (one-hot encode labels, e.g. F.one_hot(y, C).float()).")
+        if check_finite:
+            ok = torch.isfinite(x.reshape(len(x), -1)).all(1)
+            if masks is not None: ok = ok | ~masks[m]
+            if not bool(ok.all()):
+                raise ConfigError(f"Modality '{m}' of the batch holds NaN or inf (first at batch index {(~ok).nonzero()[0].item()}); "
+                                  "clean the data or mark the modality as missing with a False mask.")
+
+# %% ../../nbs/10_models_base.ipynb #8d32e029
+@patch
+def unimodal_experts(self: BaseMultiVAE, inputs, mods=None) -> tuple:
+    "The unimodal Gaussian experts of `mods` (default all), stacked: (mu, logvar), each (len(mods), B, D)."
+    outs = [self.encoders[m](inputs['data'][m]) for m in (mods or self.modalities)]
+    return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
+
+@patch
+def draw_private(self: BaseMultiVAE, m, lead, like) -> torch.Tensor | None:
+    "A private latent w_m (*lead, d_w) from the model's generation prior, to decode from a shared z alone; None: the model has no private latents."
+    return None
+
+@patch
+def recon_log_likelihoods(self: BaseMultiVAE, z, inputs, mods=None, style: dict | None = None) -> dict:
+    "{m: log p(x_m | z[, w_m])} of shape z.shape[:-1], w_m from `style` or `draw_private` (models with private latents); zero where x_m is missing."
+    data, masks = inputs['data'], inputs.get('masks')
+    out = {}
+    for m in (mods or self.modalities):
+        w = (style or {}).get(m)
+        if w is None: w = self.draw_private(m, z.shape[:-1], z)
+        ll = self.likelihoods[m].log_prob(self.decoders[m](z if w is None else torch.cat([z, w], -1)).reconstruction, data[m])
+        if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
+        out[m] = ll
+    return out
 
 # %% ../../nbs/10_models_base.ipynb #dda9dc9b
 def _mods(model, mods, what):
@@ -202,6 +231,7 @@ def decode(self: BaseMultiVAE, z, modalities='all') -> ModelOutput:
     if isinstance(z, dict): z = z['z']
     return ModelOutput({m: self.likelihoods[m].mean(self.decoders[m](z).reconstruction) for m in _mods(self, modalities, 'modalities')})
 
+# %% ../../nbs/10_models_base.ipynb #a3a7e423
 @patch
 @torch.no_grad()
 def predict(self: BaseMultiVAE, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
@@ -226,31 +256,6 @@ def log_prior(self: BaseMultiVAE, z) -> torch.Tensor: return standard_normal_log
 
 @patch
 def posterior(self: BaseMultiVAE, inputs, cond_mod): raise NotImplementedError(f"{type(self).__name__} must implement posterior(inputs, cond_mod)")
-
-# %% ../../nbs/10_models_base.ipynb #8d32e029
-@patch
-def unimodal_experts(self: BaseMultiVAE, inputs, mods=None) -> tuple:
-    "The unimodal Gaussian experts of `mods` (default all), stacked: (mu, logvar), each (len(mods), B, D)."
-    outs = [self.encoders[m](inputs['data'][m]) for m in (mods or self.modalities)]
-    return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
-
-@patch
-def draw_private(self: BaseMultiVAE, m, lead, like) -> torch.Tensor | None:
-    "A private latent w_m (*lead, d_w) from the model's generation prior, to decode from a shared z alone; None: the model has no private latents."
-    return None
-
-@patch
-def recon_log_likelihoods(self: BaseMultiVAE, z, inputs, mods=None, style: dict | None = None) -> dict:
-    "{m: log p(x_m | z[, w_m])} of shape z.shape[:-1], w_m from `style` or `draw_private` (models with private latents); zero where x_m is missing."
-    data, masks = inputs['data'], inputs.get('masks')
-    out = {}
-    for m in (mods or self.modalities):
-        w = (style or {}).get(m)
-        if w is None: w = self.draw_private(m, z.shape[:-1], z)
-        ll = self.likelihoods[m].log_prob(self.decoders[m](z if w is None else torch.cat([z, w], -1)).reconstruction, data[m])
-        if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
-        out[m] = ll
-    return out
 
 # %% ../../nbs/10_models_base.ipynb #ca9b3844
 def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
@@ -323,17 +328,28 @@ def _write_model(self, folder, allow_pickle=False):
             'architectures': archs, 'pickled': pickled, 'weights_sha256': sha256_file(folder / 'model.safetensors')}
     (folder / 'model.json').write_text(json.dumps(info, indent=2))
 
+# %% ../../nbs/10_models_base.ipynb #56da3514
 @patch
 def save(self: BaseMultiVAE, folder, allow_pickle: bool = False):
     "Save config, architectures and safetensors weights to `folder` (atomically)."
     atomic_dir_write(folder, lambda tmp: _write_model(self, tmp, allow_pickle))
 
-# %% ../../nbs/10_models_base.ipynb #56da3514
 def _read_json(path):
     if not path.exists(): raise CheckpointError(f"{path} is missing: {path.parent} is not a saved model folder (expected model.json, model_config.json, model.safetensors).")
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise CheckpointError(f"{path} is corrupt ({e}); re-save the model or use another checkpoint.") from None
 
+def load_weights(model: BaseMultiVAE, folder):
+    "Load the verified safetensors weights of a saved model folder into an existing `model` (no rebuild, no pickle)."
+    folder = Path(folder); info = _read_json(folder / 'model.json'); w = folder / 'model.safetensors'
+    if not w.exists(): raise CheckpointError(f"{w} is missing.")
+    if sha256_file(w) != info['weights_sha256']:
+        raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match model.json); re-save the model or use another checkpoint.")
+    try: load_model(model, str(w), strict=True)
+    except Exception as e: raise CheckpointError(f"Could not load the weights {w} into {type(model).__name__}: {e}") from e
+    return model
+
+# %% ../../nbs/10_models_base.ipynb #c6f32295
 @patch(cls_method=True)
 def load_from_folder(cls: BaseMultiVAE, folder, allow_pickle: bool = False):
     "Rebuild a model saved with `save` (networks from their registered classes; pickle only if allowed)."
@@ -353,16 +369,6 @@ def load_from_folder(cls: BaseMultiVAE, folder, allow_pickle: bool = False):
             nets[role] = torch.load(folder / f'{role}.pkl', weights_only=False)
         elif info['architectures'].get(role) is not None: nets[role] = _build_net(info['architectures'][role])
     return load_weights(mcls(cfg, **nets), folder)
-
-def load_weights(model: BaseMultiVAE, folder):
-    "Load the verified safetensors weights of a saved model folder into an existing `model` (no rebuild, no pickle)."
-    folder = Path(folder); info = _read_json(folder / 'model.json'); w = folder / 'model.safetensors'
-    if not w.exists(): raise CheckpointError(f"{w} is missing.")
-    if sha256_file(w) != info['weights_sha256']:
-        raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match model.json); re-save the model or use another checkpoint.")
-    try: load_model(model, str(w), strict=True)
-    except Exception as e: raise CheckpointError(f"Could not load the weights {w} into {type(model).__name__}: {e}") from e
-    return model
 
 # %% ../../nbs/10_models_base.ipynb #hubm0002
 @patch

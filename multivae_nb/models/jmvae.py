@@ -33,20 +33,23 @@ class JMVAE(JointEncoderModel):
     "Joint Multimodal VAE with unimodal encoders matched to the joint encoder by KL."
     config_class = JMVAEConfig
 
+# %% ../../nbs/11_models_jmvae.ipynb #6d70fe4f
+def _kl_to_experts(model, mu, logvar, inputs):
+    "sum_m KL(q(z | X) || q(z | x_m)) over the unimodal experts, shape (B,): the alpha term of the JMVAE objective."
+    mus, lvs = model.unimodal_experts(inputs)
+    return gaussian_kl(mu.unsqueeze(0), logvar.unsqueeze(0), mus, lvs).sum(0)
+
 # %% ../../nbs/11_models_jmvae.ipynb #5f3b0cda
 @patch
 def forward(self: JMVAE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative JMVAE objective; metrics hold its terms."
     self.check_complete(inputs)
-    data = inputs['data']
-    q = self.joint_encoder(data)
+    q = self.joint_encoder(inputs['data'])
     mu, logvar = q.embedding, q.log_covariance
     z = reparameterize(mu, logvar)
     lls = self.recon_log_likelihoods(z, inputs)
     recon = sum(self.rescale_factors[m] * ll for m, ll in lls.items())
-    kl_prior = gaussian_kl(mu, logvar)
-    mus, lvs = self.unimodal_experts(inputs)
-    kl_uni = gaussian_kl(mu.unsqueeze(0), logvar.unsqueeze(0), mus, lvs).sum(0)
+    kl_prior, kl_uni = gaussian_kl(mu, logvar), _kl_to_experts(self, mu, logvar, inputs)
     a = annealed_beta(1.0, self.model_config.warmup, epoch)                # warm-up factor of both KL terms
     beta = self.model_config.beta * a
     loss = (-recon + beta * kl_prior + a * self.model_config.alpha * kl_uni).mean()

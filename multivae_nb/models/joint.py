@@ -24,10 +24,12 @@ class JointEncoderModel(BaseMultiVAE):
         self.joint_encoder = joint_encoder if joint_encoder is not None else JointMLPEncoder(
             self.input_dims, self.latent_dim, variance=self.encoder_variance)
 
-    @property
-    def encoder_variance(self) -> str: return getattr(self.model_config, 'encoder_variance', 'linear')
+# %% ../../nbs/10c_models_joint.ipynb #65c90239
+@patch(as_prop=True)
+def encoder_variance(self: JointEncoderModel) -> str: return getattr(self.model_config, 'encoder_variance', 'linear')
 
-    def default_encoders(self): return default_encoders(self.input_dims, self.latent_dim, variance=self.encoder_variance)
+@patch
+def default_encoders(self: JointEncoderModel): return default_encoders(self.input_dims, self.latent_dim, variance=self.encoder_variance)
 
 # %% ../../nbs/10c_models_joint.ipynb #d23109e8
 @patch
@@ -36,6 +38,20 @@ def check_complete(self: JointEncoderModel, inputs):
     if masks_of(inputs, self.modalities) is not None:
         raise ConfigError(f"{type(self).__name__} trains on complete samples only (its joint encoder needs every modality). "
                           "Keep the complete samples (e.g. keep_incomplete=False) or use an aggregated model such as MVAE.")
+
+# %% ../../nbs/10c_models_joint.ipynb #066cd703
+def _check_observed(masks, cond_mod):
+    "Raise a ConfigError naming the first sample that observes none of `cond_mod` (masks: (len(cond_mod), B) or None)."
+    if masks is not None and not bool(masks.any(0).all()):
+        i = (~masks.any(0)).nonzero()[0].item()
+        raise ConfigError(f"Sample {i} of the batch has none of the conditioning modalities {cond_mod} observed; "
+                          "condition on modalities it has, or drop it.")
+
+# %% ../../nbs/10c_models_joint.ipynb #8f7d6881
+def _joint_where_complete(model, inputs, masks, mu, lv):
+    "The joint encoder's (mu, logvar) for the samples that observe every modality (masks: (M, B)), (mu, lv) for the others."
+    o = model.joint_encoder(inputs['data']); keep = masks.all(0).unsqueeze(-1)
+    return torch.where(keep, o.embedding, mu), torch.where(keep, o.log_covariance, lv)
 
 # %% ../../nbs/10c_models_joint.ipynb #be35b1ad
 @patch
@@ -46,14 +62,9 @@ def posterior(self: JointEncoderModel, inputs, cond_mod):
     full = len(cond_mod) == len(self.modalities)
     if full and masks is None:
         o = self.joint_encoder(inputs['data']); return o.embedding, o.log_covariance
-    if masks is not None and not bool(masks.any(0).all()):
-        i = (~masks.any(0)).nonzero()[0].item()
-        raise ConfigError(f"Sample {i} of the batch has none of the conditioning modalities {cond_mod} observed; "
-                          "condition on modalities it has, or drop it.")
+    _check_observed(masks, cond_mod)
     mus, lvs = self.unimodal_experts(inputs, cond_mod)
     if len(cond_mod) == 1: return mus[0], lvs[0]
     mu, lv = product_of_experts(mus, lvs, masks, prior_expert=False)
-    if full:   # complete samples of a mixed batch still use the joint encoder
-        o = self.joint_encoder(inputs['data']); keep = masks.all(0).unsqueeze(-1)
-        mu, lv = torch.where(keep, o.embedding, mu), torch.where(keep, o.log_covariance, lv)
+    if full: mu, lv = _joint_where_complete(self, inputs, masks, mu, lv)   # complete samples of a mixed batch still use the joint encoder
     return mu, lv

@@ -32,6 +32,7 @@ class MMVAEConfig(BaseMultiVAEConfig):
             raise ConfigError(f"prior_and_posterior_dist must be one of {list(LATENT_DISTS)}; got {self.prior_and_posterior_dist!r}.")
         if not self.beta >= 0: raise ConfigError(f"beta must be >= 0; got {self.beta}.")
 
+# %% ../../nbs/13_models_mmvae.ipynb #f660e731
 @MODELS.register
 class MMVAE(BaseMultiVAE):
     "Multimodal VAE with a mixture-of-experts posterior."
@@ -54,35 +55,47 @@ def log_prior(self: MMVAE, z): return self.prior().log_prob(z)
 @torch.no_grad()
 def sample_prior(self: MMVAE, n: int): return self.prior().rsample(n)
 
+# %% ../../nbs/13_models_mmvae.ipynb #4d6b0678
 @patch
 def unimodal_posteriors(self: MMVAE, inputs, mods=None):
     "The experts q(z | x_m) of `mods` (default all) as one DiagonalLatent of shape (len(mods), B, D)."
     return latent_from_encoder(*self.unimodal_experts(inputs, mods), self.model_config.prior_and_posterior_dist)
 
+# %% ../../nbs/13_models_mmvae.ipynb #d9a55835
 @patch
 def posterior_distribution(self: MMVAE, inputs, cond_mod):
     "q(z | x_S): the uniform mixture of the observed experts of S."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     return MixtureLatent(self.unimodal_posteriors(inputs, cond_mod), masks_of(inputs, cond_mod))
 
+# %% ../../nbs/13_models_mmvae.ipynb #c9cd2f48
+def _stratified_bounds(model, inputs, q, obs):
+    "The bound of each stratum, (M, B): K samples of each expert of `q` (M, B, D), weighed against the mixture of the observed experts `obs` (M, B)."
+    cfg = model.model_config
+    z = q.rsample(cfg.K)                                                     # (K, M, B, D): K samples of each expert
+    mix = MixtureLatent(q.detach() if cfg.estimator == 'dreg' else q, obs)
+    recon = sum(model.rescale_factors[n] * ll for n, ll in model.recon_log_likelihoods(z, inputs).items())   # (K, M, B)
+    lw = recon + cfg.beta * (model.log_prior(z) - mix.log_prob(z))
+    return importance_weighted(lw, z, cfg.estimator, dim=0)                 # (M, B): one bound per stratum
+
+# %% ../../nbs/13_models_mmvae.ipynb #309553f4
+def _mmvae_metrics(model, per_sample, bound, obs):
+    "Batch mean of the negative bound, and of each stratum's negative bound over the samples that observe its modality."
+    metrics = {'neg_bound': -per_sample.mean().detach()}
+    for j, m in enumerate(model.modalities):   # each stratum's bound, averaged over the samples that observe m
+        metrics[f'neg_bound_{m}'] = -(torch.where(obs[j], bound[j], torch.zeros(())).sum() / obs[j].sum().clamp(min=1)).detach()
+    return metrics
 
 # %% ../../nbs/13_models_mmvae.ipynb #b4de61fc
 @patch
 def forward(self: MMVAE, inputs, epoch: int | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative stratified importance-weighted bound (observed modalities only)."
     inputs = zero_fill_missing(inputs)
-    cfg = self.model_config; M = len(self.modalities)
+    M = len(self.modalities)
     q = self.unimodal_posteriors(inputs)                                     # (M, B, D)
     B = q.loc.shape[1]
     obs = masks_of(inputs, self.modalities)
     obs = torch.ones(M, B, dtype=torch.bool, device=q.loc.device) if obs is None else obs
-    z = q.rsample(cfg.K)                                                     # (K, M, B, D): K samples of each expert
-    mix = MixtureLatent(q.detach() if cfg.estimator == 'dreg' else q, obs)
-    recon = sum(self.rescale_factors[n] * ll for n, ll in self.recon_log_likelihoods(z, inputs).items())   # (K, M, B)
-    lw = recon + cfg.beta * (self.log_prior(z) - mix.log_prob(z))
-    bound = importance_weighted(lw, z, cfg.estimator, dim=0)                 # (M, B): one bound per stratum
+    bound = _stratified_bounds(self, inputs, q, obs)                         # (M, B): one bound per stratum
     per_sample = torch.where(obs, bound, torch.zeros((), dtype=bound.dtype, device=bound.device)).sum(0) / obs.sum(0)
-    metrics = {'neg_bound': -per_sample.mean().detach()}
-    for j, m in enumerate(self.modalities):   # each stratum's bound, averaged over the samples that observe m
-        metrics[f'neg_bound_{m}'] = -(torch.where(obs[j], bound[j], torch.zeros(())).sum() / obs[j].sum().clamp(min=1)).detach()
-    return ModelOutput(loss=-per_sample.mean(), metrics=metrics)
+    return ModelOutput(loss=-per_sample.mean(), metrics=_mmvae_metrics(self, per_sample, bound, obs))

@@ -13,6 +13,17 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['MVAEConfig', 'MVAE']
 
+# %% ../../nbs/12_models_mvae.ipynb #3067cace
+def _check_k(k, M):
+    "Raise a ConfigError unless k random subsets of size 2..M-1 can be drawn without replacement among M modalities."
+    if k < 0: raise ConfigError(f"k must be >= 0; got {k}.")
+    if k > 0 and M < 3:
+        raise ConfigError(f"k={k} random subsets need at least 3 modalities (subsets of size 2..M-1); with {M} set k=0.")
+    n_mid = 2 ** M - M - 2
+    if k > n_mid:
+        raise ConfigError(f"k={k} random subsets are drawn without replacement among the {n_mid} subsets of size 2..M-1 "
+                          f"of {M} modalities; set k <= {n_mid}.")
+
 # %% ../../nbs/12_models_mvae.ipynb #ac89fa93
 @config
 class MVAEConfig(BaseMultiVAEConfig):
@@ -23,15 +34,10 @@ class MVAEConfig(BaseMultiVAEConfig):
     use_subsampling: bool = True   # add the unimodal (and k random) ELBOs to the joint ELBO
     def __post_init__(self):
         super().__post_init__()
-        if self.k < 0: raise ConfigError(f"k must be >= 0; got {self.k}.")
-        if self.k > 0 and self.n_modalities < 3:
-            raise ConfigError(f"k={self.k} random subsets need at least 3 modalities (subsets of size 2..M-1); with {self.n_modalities} set k=0.")
-        n_mid = 2 ** self.n_modalities - self.n_modalities - 2
-        if self.k > n_mid:
-            raise ConfigError(f"k={self.k} random subsets are drawn without replacement among the {n_mid} subsets of size 2..M-1 "
-                              f"of {self.n_modalities} modalities; set k <= {n_mid}.")
+        _check_k(self.k, self.n_modalities)
         if self.beta < 0 or self.warmup < 0: raise ConfigError("beta and warmup must be >= 0.")
 
+# %% ../../nbs/12_models_mvae.ipynb #a59c550d
 @MODELS.register
 class MVAE(BaseMultiVAE):
     "Multimodal VAE with a product-of-experts posterior (prior expert included)."
@@ -45,6 +51,7 @@ def posterior(self: MVAE, inputs, cond_mod):
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     return product_of_experts(*self.unimodal_experts(inputs, cond_mod), masks_of(inputs, cond_mod), prior_expert=True)
 
+# %% ../../nbs/12_models_mvae.ipynb #24375d01
 @patch
 def training_subsets(self: MVAE):
     "The subsets of this step as a bool (n_subsets, M) matrix: all, the singletons, then (training only) k distinct random ones."
@@ -57,36 +64,53 @@ def training_subsets(self: MVAE):
                 r = torch.zeros(M, dtype=torch.bool); r[list(mids[j])] = True; rows.append(r)
     return torch.stack(rows)
 
+# %% ../../nbs/12_models_mvae.ipynb #8eb0591b
+def _subset_posteriors(mus, lvs, sub, obs):
+    "PoE (prior expert included) of the experts in each subset of `sub` (S, M) observed by each sample (`obs`: (M, B)): (mu, logvar), each (S, B, D)."
+    grid = sub.unsqueeze(-1) & obs.unsqueeze(0)                         # (S, M, B): expert m used for sample i in subset s
+    return subset_products(mus, lvs, grid, torch.ones(sub.shape[0], dtype=torch.bool, device=mus.device))   # prior expert in each
+
+# %% ../../nbs/12_models_mvae.ipynb #702407d7
+def _subset_recon(model, z, sub, obs, data):
+    "sum over m in S of lambda_m log p(x_m | z_S) for each subset S of `sub` (S, M), from z (S, B, D): (S, B); missing modalities count 0."
+    recon = torch.zeros(*z.shape[:2], device=z.device)
+    for j, m in enumerate(model.modalities):
+        rows = sub[:, j].nonzero().flatten()                             # subsets that contain m: one decoder call
+        ll = model.likelihoods[m].log_prob(model.decoders[m](z[rows]).reconstruction, data[m])
+        recon[rows] += model.rescale_factors[m] * ll * obs[j].to(ll.dtype)
+    return recon
+
+# %% ../../nbs/12_models_mvae.ipynb #28f7ecf8
+def _weighted_loss(neg_elbo, complete):
+    "Mean over the batch of the summed negative ELBOs (S, B); incomplete samples keep row 0 only (the ELBO of their observed modalities)."
+    weight = torch.ones(*neg_elbo.shape, device=neg_elbo.device)
+    weight[1:] = complete.to(weight.dtype)                              # incomplete samples: observed-set ELBO only
+    return (weight * neg_elbo).sum(0).mean()
+
+# %% ../../nbs/12_models_mvae.ipynb #f3a6f63b
+def _mvae_metrics(model, neg_elbo, recon, kl, beta, complete):
+    "Batch means of the joint ELBO's terms, beta, and (with sub-sampling) each unimodal negative ELBO over the complete samples."
+    metrics = {'neg_elbo_joint': neg_elbo[0].mean().detach(), 'recon_joint': -recon[0].mean().detach(),
+               'kl_joint': kl[0].mean().detach(), 'beta': torch.tensor(beta)}
+    if model.model_config.use_subsampling:   # unimodal terms, averaged over the complete samples that have them
+        n_c = complete.sum().clamp(min=1)
+        for j, m in enumerate(model.modalities): metrics[f'neg_elbo_{m}'] = ((neg_elbo[1 + j] * complete).sum() / n_c).detach()
+    return metrics
+
 # %% ../../nbs/12_models_mvae.ipynb #48194a18
 @patch
 def forward(self: MVAE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative MVAE objective (sub-sampled for complete samples, observed-ELBO otherwise)."
     inputs = zero_fill_missing(inputs)
-    data = inputs['data']; M = len(self.modalities)
     mus, lvs = self.unimodal_experts(inputs)                                   # (M, B, D)
-    B = mus.shape[1]
     obs = masks_of(inputs, self.modalities)
-    obs = torch.ones(M, B, dtype=torch.bool, device=mus.device) if obs is None else obs.to(mus.device)
+    obs = torch.ones(*mus.shape[:2], dtype=torch.bool, device=mus.device) if obs is None else obs.to(mus.device)
     complete = obs.all(0)                                               # (B,)
     sub = self.training_subsets().to(mus.device)                        # (S, M)
-    S = sub.shape[0]
-    grid = sub.unsqueeze(-1) & obs.unsqueeze(0)                         # (S, M, B): expert m used for sample i in subset s
-    mu, lv = subset_products(mus, lvs, grid, torch.ones(S, dtype=torch.bool, device=mus.device))   # (S, B, D), prior expert in each
+    mu, lv = _subset_posteriors(mus, lvs, sub, obs)                     # (S, B, D), prior expert in each
     z = reparameterize(mu, lv)
-    recon = torch.zeros(S, B, device=mus.device)
-    for j, m in enumerate(self.modalities):
-        rows = sub[:, j].nonzero().flatten()                             # subsets that contain m: one decoder call
-        ll = self.likelihoods[m].log_prob(self.decoders[m](z[rows]).reconstruction, data[m])
-        recon[rows] += self.rescale_factors[m] * ll * obs[j].to(ll.dtype)
+    recon = _subset_recon(self, z, sub, obs, inputs['data'])            # (S, B)
     kl = gaussian_kl(mu, lv)                                            # (S, B)
     beta = annealed_beta(self.model_config.beta, self.model_config.warmup, epoch, batch_ratio, per_batch=True)
-    weight = torch.ones(S, B, device=mus.device)
-    weight[1:] = complete.to(weight.dtype)                              # incomplete samples: observed-set ELBO only
     neg_elbo = -(recon - beta * kl)
-    loss = (weight * neg_elbo).sum(0).mean()
-    metrics = {'neg_elbo_joint': neg_elbo[0].mean().detach(), 'recon_joint': -recon[0].mean().detach(),
-               'kl_joint': kl[0].mean().detach(), 'beta': torch.tensor(beta)}
-    if self.model_config.use_subsampling:   # unimodal terms, averaged over the complete samples that have them
-        n_c = complete.sum().clamp(min=1)
-        for j, m in enumerate(self.modalities): metrics[f'neg_elbo_{m}'] = ((neg_elbo[1 + j] * complete).sum() / n_c).detach()
-    return ModelOutput(loss=loss, metrics=metrics)
+    return ModelOutput(loss=_weighted_loss(neg_elbo, complete), metrics=_mvae_metrics(self, neg_elbo, recon, kl, beta, complete))

@@ -29,11 +29,20 @@ class MVTCAEConfig(BaseMultiVAEConfig):
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
             raise ConfigError(f"warmup must be an int >= 0 (epochs); got {self.warmup!r}.")
 
+# %% ../../nbs/14_models_mvtcae.ipynb #c38b5636
 @MODELS.register
 class MVTCAE(BaseMultiVAE):
     "Multi-view total-correlation auto-encoder: product of the observed experts, no prior expert."
     config_class = MVTCAEConfig
     supports_incomplete_data = True
+
+# %% ../../nbs/14_models_mvtcae.ipynb #8157600e
+def _check_observed(masks, cond_mod):
+    "Raise a ConfigError naming the first sample that observes none of `cond_mod` (masks: (len(cond_mod), B) or None)."
+    if masks is not None and not bool(masks.any(0).all()):
+        i = (~masks.any(0)).nonzero()[0].item()
+        raise ConfigError(f"Sample {i} of the batch observes none of cond_mod={cond_mod}: MVTCAE's posterior (the product of the observed experts, "
+                          "without a prior expert) is undefined for it. Condition on modalities it observes, or leave it out.")
 
 # %% ../../nbs/14_models_mvtcae.ipynb #e945ead0
 @patch
@@ -42,11 +51,15 @@ def posterior(self: MVTCAE, inputs, cond_mod):
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     mus, lvs = self.unimodal_experts(inputs, cond_mod)
     masks = masks_of(inputs, cond_mod)
-    if masks is not None and not bool(masks.any(0).all()):
-        i = (~masks.any(0)).nonzero()[0].item()
-        raise ConfigError(f"Sample {i} of the batch observes none of cond_mod={cond_mod}: MVTCAE's posterior (the product of the observed experts, "
-                          "without a prior expert) is undefined for it. Condition on modalities it observes, or leave it out.")
+    _check_observed(masks, cond_mod)
     return product_of_experts(mus, lvs, masks, prior_expert=False)
+
+# %% ../../nbs/14_models_mvtcae.ipynb #8764a0b3
+def _cond_kls(mu, lv, mus, lvs, obs):
+    "sum over the observed m of KL(q(z | x_O) || q(z | x_m)), (B,): mu, lv (B, D); the experts mus, lvs (M, B, D); obs (M, B) or None (complete)."
+    kl_cond = gaussian_kl(mu, lv, mus, lvs)                                # (M, B): KL(q(z|x_O) || q(z|x_m))
+    if obs is not None: kl_cond = torch.where(obs, kl_cond, torch.zeros((), dtype=kl_cond.dtype, device=kl_cond.device))
+    return kl_cond.sum(0)
 
 # %% ../../nbs/14_models_mvtcae.ipynb #23ff2415
 @patch
@@ -59,10 +72,7 @@ def forward(self: MVTCAE, inputs, epoch: int | None = None, batch_ratio: float =
     mu, lv = product_of_experts(mus, lvs, obs, prior_expert=False)         # q(z | x_O): (B, D)
     z = reparameterize(mu, lv)
     recon = sum(self.rescale_factors[m] * ll for m, ll in self.recon_log_likelihoods(z, inputs).items())   # (B,), 0 for missing modalities
-    kl_prior = gaussian_kl(mu, lv)                                         # (B,)
-    kl_cond = gaussian_kl(mu, lv, mus, lvs)                                # (M, B): KL(q(z|x_O) || q(z|x_m))
-    if obs is not None: kl_cond = torch.where(obs, kl_cond, torch.zeros((), dtype=kl_cond.dtype, device=kl_cond.device))
-    kl_cond = kl_cond.sum(0)
+    kl_prior, kl_cond = gaussian_kl(mu, lv), _cond_kls(mu, lv, mus, lvs, obs)   # (B,) each
     beta = annealed_beta(self.model_config.beta, self.model_config.warmup, epoch, batch_ratio, per_batch=True)
     objective = (M - a) / M * recon - beta * ((1 - a) * kl_prior + a / M * kl_cond)
     metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl_prior.mean().detach(), 'kl_cond': kl_cond.mean().detach(),

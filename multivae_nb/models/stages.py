@@ -22,6 +22,7 @@ class TrainingStage:
 # %% ../../nbs/10b_models_stages.ipynb #4b5680c9
 def _trained(name, prefixes): return any(name == p or name.startswith(p + '.') for p in prefixes)
 
+# %% ../../nbs/10b_models_stages.ipynb #fc0f81ee
 def _frozen_roots(module):
     "The largest sub-modules all of whose parameters are frozen."
     ps = list(module.parameters())
@@ -34,21 +35,24 @@ class MultiStageMixin:
     def training_stages(self) -> list:
         raise NotImplementedError(f"{type(self).__name__} must declare its stages in training_stages() -> list[TrainingStage].")
 
-    @property
-    def stage(self) -> str:
-        "The current stage (the first declared stage until `set_stage` is called)."
-        return self.__dict__.get('_stage') or self.training_stages()[0].name
-
-    def stage_spec(self, name: str) -> TrainingStage:
-        for s in self.training_stages():
-            if s.name == name: return s
-        raise ConfigError(f"{type(self).__name__} has no training stage '{name}'; its stages are {[s.name for s in self.training_stages()]}.")
-
     def train(self, mode: bool = True):
         super().train(mode)
         if mode:
             for m in self.__dict__.get('_frozen', []): m.eval()
         return self
+
+# %% ../../nbs/10b_models_stages.ipynb #f33bffcc
+@patch(as_prop=True)
+def stage(self: MultiStageMixin) -> str:
+    "The current stage (the first declared stage until `set_stage` is called)."
+    return self.__dict__.get('_stage') or self.training_stages()[0].name
+
+# %% ../../nbs/10b_models_stages.ipynb #72713f3e
+@patch
+def stage_spec(self: MultiStageMixin, name: str) -> TrainingStage:
+    for s in self.training_stages():
+        if s.name == name: return s
+    raise ConfigError(f"{type(self).__name__} has no training stage '{name}'; its stages are {[s.name for s in self.training_stages()]}.")
 
 # %% ../../nbs/10b_models_stages.ipynb #051f880c
 @patch
@@ -61,6 +65,7 @@ def stage_parameter_names(self: MultiStageMixin, name: str) -> list:
             raise ConfigError(f"Stage '{name}' of {type(self).__name__} trains '{p}', which names no parameter of the model.")
     return names
 
+# %% ../../nbs/10b_models_stages.ipynb #fbd4b0c4
 @patch
 def set_stage(self: MultiStageMixin, name: str):
     "Enter stage `name`: only its parameters require grad, fully frozen sub-modules stay in eval mode."
@@ -70,6 +75,7 @@ def set_stage(self: MultiStageMixin, name: str):
     self.__dict__['_frozen'] = _frozen_roots(self)
     return self.train(self.training)
 
+# %% ../../nbs/10b_models_stages.ipynb #acc82fa0
 @patch
 def unfreeze(self: MultiStageMixin):
     "Make every parameter trainable again and drop the eval-mode pinning (the stage stays the current loss mode)."
