@@ -19,6 +19,17 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['JNFConfig', 'FlowExperts', 'FlowPosterior', 'GaussianProposal', 'ProductOfFlows', 'JNF']
 
+# %% ../../nbs/18_models_jnf.ipynb #2a536e74
+def _check_jnf_options(cfg):
+    "JNF's own options checked, `flows_hidden` made a tuple; a ConfigError says what is wrong."
+    if not isinstance(cfg.warmup, int) or cfg.warmup < 1: raise ConfigError(f"warmup (epochs of the joint stage) must be an int >= 1; got {cfg.warmup!r}.")
+    if cfg.beta < 0: raise ConfigError(f"beta must be >= 0; got {cfg.beta}.")
+    cfg.flows_hidden = tuple(cfg.flows_hidden)
+    if not isinstance(cfg.flows_transforms, int) or cfg.flows_transforms < 1: raise ConfigError(f"flows_transforms must be an int >= 1; got {cfg.flows_transforms!r}.")
+    if not isinstance(cfg.n_proposals, int) or cfg.n_proposals < 1: raise ConfigError(f"n_proposals must be an int >= 1; got {cfg.n_proposals!r}.")
+    if not cfg.proposal_scale >= 1: raise ConfigError(f"proposal_scale must be >= 1 (a proposal narrower than the target starves its tails); got {cfg.proposal_scale}.")
+    if cfg.proposal_jacobian not in ('full', 'diagonal'): raise ConfigError(f"proposal_jacobian must be 'full' or 'diagonal'; got {cfg.proposal_jacobian!r}.")
+
 # %% ../../nbs/18_models_jnf.ipynb #c2bf9a5c
 @config
 class JNFConfig(BaseMultiVAEConfig):
@@ -35,13 +46,7 @@ class JNFConfig(BaseMultiVAEConfig):
     encoder_variance: str = 'linear'         # variance head of the default networks: 'linear' (log-variance) or 'softplus'
     def __post_init__(self):
         super().__post_init__()
-        if not isinstance(self.warmup, int) or self.warmup < 1: raise ConfigError(f"warmup (epochs of the joint stage) must be an int >= 1; got {self.warmup!r}.")
-        if self.beta < 0: raise ConfigError(f"beta must be >= 0; got {self.beta}.")
-        self.flows_hidden = tuple(self.flows_hidden)
-        if not isinstance(self.flows_transforms, int) or self.flows_transforms < 1: raise ConfigError(f"flows_transforms must be an int >= 1; got {self.flows_transforms!r}.")
-        if not isinstance(self.n_proposals, int) or self.n_proposals < 1: raise ConfigError(f"n_proposals must be an int >= 1; got {self.n_proposals!r}.")
-        if not self.proposal_scale >= 1: raise ConfigError(f"proposal_scale must be >= 1 (a proposal narrower than the target starves its tails); got {self.proposal_scale}.")
-        if self.proposal_jacobian not in ('full', 'diagonal'): raise ConfigError(f"proposal_jacobian must be 'full' or 'diagonal'; got {self.proposal_jacobian!r}.")
+        _check_jnf_options(self)
 
 # %% ../../nbs/18_models_jnf.ipynb #c9080d51
 class FlowExperts:
@@ -52,33 +57,41 @@ class FlowExperts:
 
     def __len__(self): return len(self.flows)
 
-    def log_prob(self, z, j: int):
-        "log q_j(z | x_j) for z (..., B, D): shape (..., B)."
-        u, ladj = self.flows[j].transform(z, self.ctx[j])
-        return gaussian_log_density(u, self.mus[j], self.logvars[j]) + ladj
+# %% ../../nbs/18_models_jnf.ipynb #f5bb0f9f
+@patch
+def log_prob(self: FlowExperts, z, j: int):
+    "log q_j(z | x_j) for z (..., B, D): shape (..., B)."
+    u, ladj = self.flows[j].transform(z, self.ctx[j])
+    return gaussian_log_density(u, self.mus[j], self.logvars[j]) + ladj
 
-    def rsample(self, j: int, N: int | None = None):
-        "Samples of q_j: (B, D) or (N, B, D) (reparameterised)."
-        return self.flows[j].inverse(reparameterize(self.mus[j], self.logvars[j], N), self.ctx[j])
+@patch
+def rsample(self: FlowExperts, j: int, N: int | None = None):
+    "Samples of q_j: (B, D) or (N, B, D) (reparameterised)."
+    return self.flows[j].inverse(reparameterize(self.mus[j], self.logvars[j], N), self.ctx[j])
 
-    @torch.no_grad()
-    def linearise(self, j: int, jacobian: str = 'full', h: float = 1e-3, extra=None):
-        "Centre c = T_j^{-1}(mu_j) (B, D) and precision J^T diag(sigma_j^-2) J (B, D, D) of the flow linearised at c (+ T_j^{-1}(extra) if given)."
-        f, ctx = self.flows[j], self.ctx[j]
-        if extra is not None:   # invert more base points in the same passes
-            c, z_extra = f.inverse(torch.stack([self.mus[j], extra]), ctx).unbind(0)
-            return (*self.linearise_at(j, c, jacobian, h), z_extra)
-        return self.linearise_at(j, f.inverse(self.mus[j], ctx), jacobian, h)
+# %% ../../nbs/18_models_jnf.ipynb #53f21055
+@patch
+@torch.no_grad()
+def linearise_at(self: FlowExperts, j: int, c, jacobian: str = 'full', h: float = 1e-3):
+    "Precision J^T diag(sigma_j^-2) J (B, D, D) of expert j linearised at the points c (B, D), returned with c."
+    f, ctx = self.flows[j], self.ctx[j]
+    if jacobian == 'diagonal' and isinstance(f, MAF):   # the flow's local scales only (couplings ignored): no extra pass
+        return c, torch.diag_embed(torch.exp(2 * f.transform(c, ctx, per_dim=True)[1] - self.logvars[j]))
+    D = c.shape[-1]; eye = torch.eye(D, dtype=c.dtype, device=c.device)
+    u = f.transform(torch.cat([c.unsqueeze(0), c.unsqueeze(0) + h * eye.unsqueeze(1)], 0), ctx)[0]   # (D+1, B, D): forward differences
+    J = ((u[1:] - u[:1]) / h).permute(1, 2, 0)                                                       # J[b, i, k] = du_i / dz_k
+    return c, J.transpose(-1, -2) @ (J * torch.exp(-self.logvars[j]).unsqueeze(-1))
 
-    @torch.no_grad()
-    def linearise_at(self, j: int, c, jacobian: str = 'full', h: float = 1e-3):
-        f, ctx = self.flows[j], self.ctx[j]
-        if jacobian == 'diagonal' and isinstance(f, MAF):   # the flow's local scales only (couplings ignored): no extra pass
-            return c, torch.diag_embed(torch.exp(2 * f.transform(c, ctx, per_dim=True)[1] - self.logvars[j]))
-        D = c.shape[-1]; eye = torch.eye(D, dtype=c.dtype, device=c.device)
-        u = f.transform(torch.cat([c.unsqueeze(0), c.unsqueeze(0) + h * eye.unsqueeze(1)], 0), ctx)[0]   # (D+1, B, D): forward differences
-        J = ((u[1:] - u[:1]) / h).permute(1, 2, 0)                                                       # J[b, i, k] = du_i / dz_k
-        return c, J.transpose(-1, -2) @ (J * torch.exp(-self.logvars[j]).unsqueeze(-1))
+# %% ../../nbs/18_models_jnf.ipynb #b2c4a618
+@patch
+@torch.no_grad()
+def linearise(self: FlowExperts, j: int, jacobian: str = 'full', h: float = 1e-3, extra=None):
+    "Centre c = T_j^{-1}(mu_j) (B, D) and precision J^T diag(sigma_j^-2) J (B, D, D) of the flow linearised at c (+ T_j^{-1}(extra) if given)."
+    f, ctx = self.flows[j], self.ctx[j]
+    if extra is not None:   # invert more base points in the same passes
+        c, z_extra = f.inverse(torch.stack([self.mus[j], extra]), ctx).unbind(0)
+        return (*self.linearise_at(j, c, jacobian, h), z_extra)
+    return self.linearise_at(j, f.inverse(self.mus[j], ctx), jacobian, h)
 
 # %% ../../nbs/18_models_jnf.ipynb #b5581fc5
 class FlowPosterior:
@@ -88,17 +101,22 @@ class FlowPosterior:
         if N is None and self._ready is not None: z, self._ready = self._ready, None; return z
         return self.experts.rsample(self.j, N)
     def log_prob(self, z): return self.experts.log_prob(z, self.j)
-    def _linear(self):
-        if self._lin is None:
-            if torch.is_grad_enabled(): self._lin = self.experts.linearise(self.j, 'diagonal')
-            else:   # without gradients (predict), one sample is inverted together with the centre: encode's mean + sample in one inversion
-                *self._lin, self._ready = self.experts.linearise(self.j, 'diagonal', extra=reparameterize(self.experts.mus[self.j], self.experts.logvars[self.j]))
-        return self._lin
-    @property
-    def mean(self): return self._linear()[0]
-    @property
-    def variance(self): return torch.linalg.inv(self._linear()[1]).diagonal(dim1=-2, dim2=-1)
 
+# %% ../../nbs/18_models_jnf.ipynb #0fffdfc8
+@patch
+def _linear(self: FlowPosterior):
+    if self._lin is None:
+        if torch.is_grad_enabled(): self._lin = self.experts.linearise(self.j, 'diagonal')
+        else:   # without gradients (predict), one sample is inverted together with the centre: encode's mean + sample in one inversion
+            *self._lin, self._ready = self.experts.linearise(self.j, 'diagonal', extra=reparameterize(self.experts.mus[self.j], self.experts.logvars[self.j]))
+    return self._lin
+
+@patch(as_prop=True)
+def mean(self: FlowPosterior): return self._linear()[0]
+@patch(as_prop=True)
+def variance(self: FlowPosterior): return torch.linalg.inv(self._linear()[1]).diagonal(dim1=-2, dim2=-1)
+
+# %% ../../nbs/18_models_jnf.ipynb #c2d130e7
 class GaussianProposal:
     "N(m, s^2 Lambda^-1) per batch element (Lambda = L L^T, L lower Cholesky (B, D, D)): exact draws and log-density."
     def __init__(self, m, L, scale: float = 1.0): self.m, self.L, self.scale = m, L, scale
@@ -109,98 +127,20 @@ class GaussianProposal:
         y = torch.linalg.solve_triangular(self.L.transpose(-1, -2), eps.reshape(-1, B, D).permute(1, 2, 0), upper=True)   # L^-T eps: (B, D, n)
         z = self.m + self.scale * y.permute(2, 0, 1).reshape(eps.shape)
         return z, standard_normal_log_density(eps) + self.L.diagonal(dim1=-2, dim2=-1).log().sum(-1) - D * math.log(self.scale)
-    def rsample(self, N: int | None = None): return self.sample()[0] if N is None else self.sample(N)[0]
-    def log_prob(self, z):
-        eps = ((z - self.m).unsqueeze(-2) @ self.L).squeeze(-2) / self.scale   # L^T (z - m) / s
-        return standard_normal_log_density(eps) + self.L.diagonal(dim1=-2, dim2=-1).log().sum(-1) - self.m.shape[-1] * math.log(self.scale)
-    @property
-    def mean(self): return self.m
-    @property
-    def variance(self): return self.scale ** 2 * torch.cholesky_inverse(self.L).diagonal(dim1=-2, dim2=-1)
 
-class ProductOfFlows:
-    "pi_S(z) ∝ prod_j q_j(z | x_j) / p(z)^(|S_i|-1) over the observed experts of each sample; sampled by SIR from the product of their linearisations."
-    def __init__(self, experts: FlowExperts, masks=None, divide_prior: bool = True, n_proposals: int = 16, scale: float = 1.05, jacobian: str = 'diagonal'):
-        self.experts, self.divide_prior, self.K, self.scale, self.jacobian = experts, divide_prior, n_proposals, scale, jacobian
-        n, B, D = experts.mus.shape
-        self.obs = masks if masks is not None else torch.ones(n, B, dtype=torch.bool, device=experts.mus.device)
-        self.n_obs = self.obs.sum(0)                                                     # (B,)
-        self._prop, self._cache, self.ess = None, None, None
+# %% ../../nbs/18_models_jnf.ipynb #7e124bcf
+@patch
+def rsample(self: GaussianProposal, N: int | None = None): return self.sample()[0] if N is None else self.sample(N)[0]
+@patch
+def log_prob(self: GaussianProposal, z):
+    eps = ((z - self.m).unsqueeze(-2) @ self.L).squeeze(-2) / self.scale   # L^T (z - m) / s
+    return standard_normal_log_density(eps) + self.L.diagonal(dim1=-2, dim2=-1).log().sum(-1) - self.m.shape[-1] * math.log(self.scale)
+@patch(as_prop=True)
+def mean(self: GaussianProposal): return self.m
+@patch(as_prop=True)
+def variance(self: GaussianProposal): return self.scale ** 2 * torch.cholesky_inverse(self.L).diagonal(dim1=-2, dim2=-1)
 
-    def log_target(self, z):
-        "Unnormalised log pi_S(z) for z (..., B, D): shape (..., B)."
-        obs = self.obs.view(len(self.experts), *[1] * (z.dim() - 2), -1)
-        lq = torch.stack([self.experts.log_prob(z, j) for j in range(len(self.experts))])
-        s = torch.where(obs, lq, torch.zeros((), dtype=lq.dtype, device=lq.device)).sum(0)
-        return s - (self.n_obs - 1) * standard_normal_log_density(z) if self.divide_prior else s
-
-    @torch.no_grad()
-    def proposal(self):
-        "Mean (B, D) and Cholesky factor L (B, D, D) of the proposal precision Lambda = L L^T (before the scale s)."
-        if self._prop is None:
-            lins = [self.experts.linearise(j, self.jacobian) for j in range(len(self.experts))]
-            c, P = torch.stack([l[0] for l in lins]), torch.stack([l[1] for l in lins])   # (n, B, D), (n, B, D, D)
-            keep = self.obs.unsqueeze(-1)
-            P = torch.where(keep.unsqueeze(-1), P, torch.zeros((), dtype=P.dtype, device=P.device))
-            eta = (P @ torch.where(keep, c, torch.zeros((), dtype=c.dtype, device=c.device)).unsqueeze(-1)).squeeze(-1).sum(0)
-            Psum = P.sum(0); eye = torch.eye(Psum.shape[-1], dtype=Psum.dtype, device=Psum.device)
-            lam = Psum - (self.n_obs - 1).to(Psum.dtype).view(-1, 1, 1) * eye if self.divide_prior else Psum
-            L, info = torch.linalg.cholesky_ex(lam + 1e-6 * eye)
-            if bool((info != 0).any()):      # the division by the prior over-shoots for these samples: propose from the plain product
-                bad = (info != 0).view(-1, 1, 1)
-                lam = torch.where(bad, Psum, lam); L = torch.where(bad, torch.linalg.cholesky(Psum + 1e-6 * eye), L)
-            self._prop = (torch.cholesky_solve(eta.unsqueeze(-1), L).squeeze(-1), L)
-        return self._prop
-
-    @torch.no_grad()
-    def importance_proposal(self):
-        "A proposal with an exact density for importance sampling: the Gaussian r (rows with a single observed expert: that flow itself)."
-        q = GaussianProposal(*self.proposal(), self.scale)
-        one = self.n_obs == 1
-        for j in range(len(self.experts)):
-            if bool((one & self.obs[j]).any()): q = _RowMix(FlowPosterior(self.experts, j), q, one & self.obs[j])
-        return q
-
-    @torch.no_grad()
-    def particles(self, N: int = 1):
-        "K proposals per (sample, batch element): z (K, N, B, D) and their normalised log-weights (K, N, B)."
-        z, log_r = GaussianProposal(*self.proposal(), self.scale).sample(self.K, N)
-        B = z.shape[-2]
-        lw = self.log_target(z) - log_r
-        self.log_norm = log_mean_exp(lw.reshape(-1, B), 0)                            # estimate of log of the normalising constant
-        lw = lw - torch.logsumexp(lw, 0)
-        self.ess = (1.0 / torch.exp(2 * lw).sum(0)).mean(0)                           # (B,) effective sample size out of K
-        self._cache = (z, lw, N)
-        return z, lw
-
-    @torch.no_grad()
-    def rsample(self, N: int | None = None):
-        "N SIR samples per batch element: (B, D) or (N, B, D)."
-        n = 1 if N is None else N
-        if self._cache is not None and self._cache[2] == n and not getattr(self, '_used', False): z, lw = self._cache[:2]
-        else: z, lw = self.particles(n)
-        self._used = True
-        K, n, B, D = z.shape
-        idx = torch.multinomial(lw.exp().permute(1, 2, 0).reshape(n * B, K), 1).view(1, n, B, 1)
-        out = z.gather(0, idx.expand(1, n, B, D))[0]
-        return out[0] if N is None else out
-
-    def _moments(self):
-        if self._cache is None: self.particles(1); self._used = False
-        z, lw, _ = self._cache
-        w = lw.exp().unsqueeze(-1) / lw.shape[1]                                      # weights over (K, N)
-        mean = (w * z).sum((0, 1))
-        return mean, (w * (z - mean) ** 2).sum((0, 1))
-    @property
-    def mean(self): return self._moments()[0]
-    @property
-    def variance(self): return self._moments()[1]
-
-    def log_prob(self, z):
-        "log pi_S(z) normalised with the estimate of its constant: approximate, and not the density of `rsample`'s SIR draws (no proposal density)."
-        if self._cache is None: self.particles(1); self._used = False
-        return self.log_target(z) - self.log_norm
-
+# %% ../../nbs/18_models_jnf.ipynb #f1f11447
 class _RowMix:
     "Per batch element, one of two posteriors (the joint Gaussian for the complete samples of a batch with missing modalities)."
     def __init__(self, a, b, use_a): self.a, self.b, self.use_a = a, b, use_a
@@ -211,6 +151,110 @@ class _RowMix:
     def mean(self): return torch.where(self.use_a.unsqueeze(-1), self.a.mean, self.b.mean)
     @property
     def variance(self): return torch.where(self.use_a.unsqueeze(-1), self.a.variance, self.b.variance)
+
+# %% ../../nbs/18_models_jnf.ipynb #0d568d05
+class ProductOfFlows:
+    "pi_S(z) ∝ prod_j q_j(z | x_j) / p(z)^(|S_i|-1) over the observed experts of each sample; sampled by SIR from the product of their linearisations."
+    def __init__(self, experts: FlowExperts, masks=None, divide_prior: bool = True, n_proposals: int = 16, scale: float = 1.05, jacobian: str = 'diagonal'):
+        self.experts, self.divide_prior, self.K, self.scale, self.jacobian = experts, divide_prior, n_proposals, scale, jacobian
+        n, B, D = experts.mus.shape
+        self.obs = masks if masks is not None else torch.ones(n, B, dtype=torch.bool, device=experts.mus.device)
+        self.n_obs = self.obs.sum(0)                                                     # (B,)
+        self._prop, self._cache, self.ess = None, None, None
+
+@patch
+def log_target(self: ProductOfFlows, z):
+    "Unnormalised log pi_S(z) for z (..., B, D): shape (..., B)."
+    obs = self.obs.view(len(self.experts), *[1] * (z.dim() - 2), -1)
+    lq = torch.stack([self.experts.log_prob(z, j) for j in range(len(self.experts))])
+    s = torch.where(obs, lq, torch.zeros((), dtype=lq.dtype, device=lq.device)).sum(0)
+    return s - (self.n_obs - 1) * standard_normal_log_density(z) if self.divide_prior else s
+
+# %% ../../nbs/18_models_jnf.ipynb #5644ead7
+def _combine_linearisations(c, P, obs, n_obs, divide_prior: bool):
+    "Linearised experts c (n, B, D), P (n, B, D, D) observed in obs (n, B): eta = sum_j P_j c_j, Psum = sum_j P_j and the precision Lambda of pi_S."
+    keep = obs.unsqueeze(-1)
+    P = torch.where(keep.unsqueeze(-1), P, torch.zeros((), dtype=P.dtype, device=P.device))
+    eta = (P @ torch.where(keep, c, torch.zeros((), dtype=c.dtype, device=c.device)).unsqueeze(-1)).squeeze(-1).sum(0)
+    Psum = P.sum(0); eye = torch.eye(Psum.shape[-1], dtype=Psum.dtype, device=Psum.device)
+    lam = Psum - (n_obs - 1).to(Psum.dtype).view(-1, 1, 1) * eye if divide_prior else Psum
+    return eta, Psum, lam
+
+# %% ../../nbs/18_models_jnf.ipynb #50afcb7d
+@patch
+@torch.no_grad()
+def proposal(self: ProductOfFlows):
+    "Mean (B, D) and Cholesky factor L (B, D, D) of the proposal precision Lambda = L L^T (before the scale s)."
+    if self._prop is None:
+        lins = [self.experts.linearise(j, self.jacobian) for j in range(len(self.experts))]
+        c, P = torch.stack([l[0] for l in lins]), torch.stack([l[1] for l in lins])   # (n, B, D), (n, B, D, D)
+        eta, Psum, lam = _combine_linearisations(c, P, self.obs, self.n_obs, self.divide_prior)
+        eye = torch.eye(Psum.shape[-1], dtype=Psum.dtype, device=Psum.device)
+        L, info = torch.linalg.cholesky_ex(lam + 1e-6 * eye)
+        if bool((info != 0).any()):      # the division by the prior over-shoots for these samples: propose from the plain product
+            bad = (info != 0).view(-1, 1, 1)
+            lam = torch.where(bad, Psum, lam); L = torch.where(bad, torch.linalg.cholesky(Psum + 1e-6 * eye), L)
+        self._prop = (torch.cholesky_solve(eta.unsqueeze(-1), L).squeeze(-1), L)
+    return self._prop
+
+# %% ../../nbs/18_models_jnf.ipynb #0dfc7a80
+@patch
+@torch.no_grad()
+def particles(self: ProductOfFlows, N: int = 1):
+    "K proposals per (sample, batch element): z (K, N, B, D) and their normalised log-weights (K, N, B)."
+    z, log_r = GaussianProposal(*self.proposal(), self.scale).sample(self.K, N)
+    B = z.shape[-2]
+    lw = self.log_target(z) - log_r
+    self.log_norm = log_mean_exp(lw.reshape(-1, B), 0)                            # estimate of log of the normalising constant
+    lw = lw - torch.logsumexp(lw, 0)
+    self.ess = (1.0 / torch.exp(2 * lw).sum(0)).mean(0)                           # (B,) effective sample size out of K
+    self._cache = (z, lw, N)
+    return z, lw
+
+# %% ../../nbs/18_models_jnf.ipynb #720c0438
+@patch
+@torch.no_grad()
+def rsample(self: ProductOfFlows, N: int | None = None):
+    "N SIR samples per batch element: (B, D) or (N, B, D)."
+    n = 1 if N is None else N
+    if self._cache is not None and self._cache[2] == n and not getattr(self, '_used', False): z, lw = self._cache[:2]
+    else: z, lw = self.particles(n)
+    self._used = True
+    K, n, B, D = z.shape
+    idx = torch.multinomial(lw.exp().permute(1, 2, 0).reshape(n * B, K), 1).view(1, n, B, 1)
+    out = z.gather(0, idx.expand(1, n, B, D))[0]
+    return out[0] if N is None else out
+
+# %% ../../nbs/18_models_jnf.ipynb #98803098
+@patch
+def _moments(self: ProductOfFlows):
+    if self._cache is None: self.particles(1); self._used = False
+    z, lw, _ = self._cache
+    w = lw.exp().unsqueeze(-1) / lw.shape[1]                                      # weights over (K, N)
+    mean = (w * z).sum((0, 1))
+    return mean, (w * (z - mean) ** 2).sum((0, 1))
+@patch(as_prop=True)
+def mean(self: ProductOfFlows): return self._moments()[0]
+@patch(as_prop=True)
+def variance(self: ProductOfFlows): return self._moments()[1]
+
+# %% ../../nbs/18_models_jnf.ipynb #c9500f0a
+@patch
+def log_prob(self: ProductOfFlows, z):
+    "log pi_S(z) normalised with the estimate of its constant: approximate, and not the density of `rsample`'s SIR draws (no proposal density)."
+    if self._cache is None: self.particles(1); self._used = False
+    return self.log_target(z) - self.log_norm
+
+# %% ../../nbs/18_models_jnf.ipynb #f4137c91
+def _check_flows(flows, latent_dim, ctx):
+    "A ConfigError unless every flow has transform/inverse, `latent_dim` features and context size `ctx`."
+    for m, f in flows.items():
+        if not (hasattr(f, 'transform') and hasattr(f, 'inverse')):
+            raise ConfigError(f"flows['{m}'] must have transform(z, context) -> (u, log|det|) and inverse(u, context), like multivae_nb.flows.MAF.")
+        if getattr(f, 'features', latent_dim) != latent_dim or getattr(f, 'context', ctx) != ctx:
+            raise ConfigError(f"flows['{m}'] must have features={latent_dim} (latent_dim) and context={ctx} "
+                              f"({'2 x latent_dim: the encoder output' if ctx else 'unconditional flows'}); got "
+                              f"features={getattr(f, 'features', None)}, context={getattr(f, 'context', None)}.")
 
 # %% ../../nbs/18_models_jnf.ipynb #104ab223
 @MODELS.register
@@ -226,26 +270,32 @@ class JNF(MultiStageMixin, JointEncoderModel):
         if flows is None:
             flows = {m: MAF(self.latent_dim, ctx, cfg.flows_transforms, cfg.flows_hidden) for m in self.modalities}
         self.flows = self._module_dict(flows, 'flows')
-        for m, f in self.flows.items():
-            if not (hasattr(f, 'transform') and hasattr(f, 'inverse')):
-                raise ConfigError(f"flows['{m}'] must have transform(z, context) -> (u, log|det|) and inverse(u, context), like multivae_nb.flows.MAF.")
-            if getattr(f, 'features', self.latent_dim) != self.latent_dim or getattr(f, 'context', ctx) != ctx:
-                raise ConfigError(f"flows['{m}'] must have features={self.latent_dim} (latent_dim) and context={ctx} "
-                                  f"({'2 x latent_dim: the encoder output' if ctx else 'unconditional flows'}); got "
-                                  f"features={getattr(f, 'features', None)}, context={getattr(f, 'context', None)}.")
+        _check_flows(self.flows, self.latent_dim, ctx)
 
     def training_stages(self):
         return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.warmup), TrainingStage('flows', ('encoders', 'flows'))]
 
-    def unimodal_input(self, inputs, m):
-        "What the unimodal encoder of modality m reads (JNF: x_m itself)."
-        return inputs['data'][m]
+# %% ../../nbs/18_models_jnf.ipynb #359c19d6
+@patch
+def unimodal_input(self: JNF, inputs, m):
+    "What the unimodal encoder of modality m reads (JNF: x_m itself)."
+    return inputs['data'][m]
 
-    def flow_experts(self, inputs, mods) -> FlowExperts:
-        "The unimodal flow posteriors of `mods` for a batch."
-        outs = [self.encoders[m](self.unimodal_input(inputs, m)) for m in mods]
-        return FlowExperts([self.flows[m] for m in mods], torch.stack([o.embedding for o in outs]),
-                           torch.stack([o.log_covariance for o in outs]), self.model_config.conditional_flows)
+@patch
+def flow_experts(self: JNF, inputs, mods) -> FlowExperts:
+    "The unimodal flow posteriors of `mods` for a batch."
+    outs = [self.encoders[m](self.unimodal_input(inputs, m)) for m in mods]
+    return FlowExperts([self.flows[m] for m in mods], torch.stack([o.embedding for o in outs]),
+                       torch.stack([o.log_covariance for o in outs]), self.model_config.conditional_flows)
+
+# %% ../../nbs/18_models_jnf.ipynb #c2647d48
+@patch
+def _flows_posterior(self: JNF, inputs, cond_mod, masks):
+    "One flow (|S| = 1) or the product of the observed flows of `cond_mod` (SIR, with the config's settings)."
+    experts = self.flow_experts(inputs, cond_mod)
+    cfg = self.model_config
+    return FlowPosterior(experts) if len(cond_mod) == 1 else ProductOfFlows(experts, masks, cfg.divide_prior, cfg.n_proposals, cfg.proposal_scale,
+                                                                            cfg.proposal_jacobian)
 
 # %% ../../nbs/18_models_jnf.ipynb #0705274b
 @patch
@@ -261,15 +311,24 @@ def posterior_distribution(self: JNF, inputs, cond_mod):
         o = self.joint_encoder(inputs['data'])
         joint = DiagonalLatent(o.embedding, torch.exp(0.5 * o.log_covariance))
         if masks is None: return joint
-    experts = self.flow_experts(inputs, cond_mod)
-    cfg = self.model_config
-    q = FlowPosterior(experts) if len(cond_mod) == 1 else ProductOfFlows(experts, masks, cfg.divide_prior, cfg.n_proposals, cfg.proposal_scale,
-                                                                         cfg.proposal_jacobian)
+    q = self._flows_posterior(inputs, cond_mod, masks)
     return _RowMix(joint, q, masks.all(0)) if full else q
 
+# %% ../../nbs/18_models_jnf.ipynb #617179e1
 @patch
 def posterior(self: JNF, inputs, cond_mod):
     raise ConfigError("JNF's posteriors are not Gaussian (flows); use posterior_distribution(inputs, cond_mod), encode or predict.")
+
+# %% ../../nbs/18_models_jnf.ipynb #a3d2a162
+@patch
+@torch.no_grad()
+def importance_proposal(self: ProductOfFlows):
+    "A proposal with an exact density for importance sampling: the Gaussian r (rows with a single observed expert: that flow itself)."
+    q = GaussianProposal(*self.proposal(), self.scale)
+    one = self.n_obs == 1
+    for j in range(len(self.experts)):
+        if bool((one & self.obs[j]).any()): q = _RowMix(FlowPosterior(self.experts, j), q, one & self.obs[j])
+    return q
 
 # %% ../../nbs/18_models_jnf.ipynb #7a95b933
 def _exact_density(q):
@@ -283,7 +342,6 @@ def importance_proposal(self: JNF, inputs, cond_mod):
     "q(z | x_S) with an exact density for likelihood estimates: joint Gaussian, one flow, or the Gaussian proposal of the product of flows."
     return _exact_density(self.posterior_distribution(inputs, cond_mod))
 
-
 # %% ../../nbs/18_models_jnf.ipynb #6bc4572a
 @patch
 def forward(self: JNF, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
@@ -294,12 +352,23 @@ def forward(self: JNF, inputs, epoch: int | None = None, batch_ratio: float = 0.
     q = self.joint_encoder(inputs['data'])
     mu, lv = q.embedding, q.log_covariance
     z = reparameterize(mu, lv)
-    if stage == 'joint':
-        lls = self.recon_log_likelihoods(z, inputs)
-        recon = sum(self.rescale_factors[m] * ll for m, ll in lls.items())
-        kl = gaussian_kl(mu, lv)
-        metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl.mean().detach(), **{f'nll_{m}': -ll.mean().detach() for m, ll in lls.items()}}
-        return ModelOutput(loss=(self.model_config.beta * kl - recon).mean(), metrics=metrics)
+    if stage == 'joint': return self._joint_elbo_loss(inputs, z, mu, lv)
+    return self._flows_kl_loss(inputs, z, mu, lv)
+
+# %% ../../nbs/18_models_jnf.ipynb #62576e24
+@patch
+def _joint_elbo_loss(self: JNF, inputs, z, mu, lv) -> ModelOutput:
+    "Stage 'joint': minus the joint ELBO at z ~ N(mu, exp(lv)) (beta on the KL, rescale_factors on the log-likelihoods), mean over the batch."
+    lls = self.recon_log_likelihoods(z, inputs)
+    recon = sum(self.rescale_factors[m] * ll for m, ll in lls.items())
+    kl = gaussian_kl(mu, lv)
+    metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl.mean().detach(), **{f'nll_{m}': -ll.mean().detach() for m, ll in lls.items()}}
+    return ModelOutput(loss=(self.model_config.beta * kl - recon).mean(), metrics=metrics)
+
+# %% ../../nbs/18_models_jnf.ipynb #55532bf8
+@patch
+def _flows_kl_loss(self: JNF, inputs, z, mu, lv) -> ModelOutput:
+    "Stage 'flows': sum_j KL(q(z|X) || q_j(z|x_j)) estimated at the detached z ~ q(z|X), mean over the batch, each KL as a metric."
     z = z.detach()
     log_joint = gaussian_log_density(z, mu, lv).detach()
     experts = self.flow_experts(inputs, self.modalities)

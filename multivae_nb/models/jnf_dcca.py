@@ -33,6 +33,7 @@ class JNFDccaConfig(JNFConfig):
             raise ConfigError(f"dcca_top_k must be None or in 1..embedding_dcca_dim={self.embedding_dcca_dim}; got {self.dcca_top_k}.")
         if self.dcca_reg < 0: raise ConfigError(f"dcca_reg must be >= 0; got {self.dcca_reg}.")
 
+# %% ../../nbs/18b_models_jnf_dcca.ipynb #1447dc9b
 @MODELS.register
 class JNFDcca(JNF):
     "JNF with unimodal flow posteriors conditioned on frozen DCCA embeddings (stages 'dcca', 'joint', 'flows')."
@@ -49,13 +50,29 @@ class JNFDcca(JNF):
         return {m: MLPEncoder((self.model_config.embedding_dcca_dim,), self.latent_dim, variance=self.model_config.encoder_variance)
                 for m in self.input_dims}
 
-    def training_stages(self):
-        return [TrainingStage('dcca', ('dcca_networks',), self.model_config.nb_epochs_dcca), *super().training_stages()]
+# %% ../../nbs/18b_models_jnf_dcca.ipynb #4de82928
+@patch
+def training_stages(self: JNFDcca):
+    return [TrainingStage('dcca', ('dcca_networks',), self.model_config.nb_epochs_dcca), *super(JNFDcca, self).training_stages()]
 
-    def unimodal_input(self, inputs, m):
-        "The DCCA embedding f_m(x_m), what the unimodal encoder of m reads."
-        return self.dcca_networks[m](inputs['data'][m]).embedding
+# %% ../../nbs/18b_models_jnf_dcca.ipynb #9c1386c6
+@patch
+def unimodal_input(self: JNFDcca, inputs, m):
+    "The DCCA embedding f_m(x_m), what the unimodal encoder of m reads."
+    return self.dcca_networks[m](inputs['data'][m]).embedding
 
+# %% ../../nbs/18b_models_jnf_dcca.ipynb #ee70933d
+@patch
+def _check_dcca_batch(self: JNFDcca, n: int):
+    "A ConfigError for a DCCA training batch of n <= embedding_dcca_dim samples (rank-deficient covariances: NaN gradients); evaluation is allowed."
+    cfg = self.model_config
+    if self.training and torch.is_grad_enabled() and n <= cfg.embedding_dcca_dim:
+        raise ConfigError(f"The DCCA stage got a training batch of {n} samples, not more than embedding_dcca_dim={cfg.embedding_dcca_dim}: the batch "
+                          "covariances are then rank-deficient and the canonical correlations have no gradient (NaN). Use a larger DCCA batch "
+                          "(AddDccaTrainerConfig(per_device_dcca_train_batch_size=...), default 500), drop_last=True if the last batch of an epoch "
+                          "can be that small, or a smaller embedding_dcca_dim.")
+
+# %% ../../nbs/18b_models_jnf_dcca.ipynb #9f652e50
 @patch
 def forward(self: JNFDcca, inputs, epoch: int | None = None, batch_ratio: float = 0.0, stage: str | None = None, **kwargs) -> ModelOutput:
     "Stage 'dcca': the DCCA loss (minus the summed canonical correlations of all pairs); 'joint' and 'flows': JNF's losses."
@@ -63,11 +80,6 @@ def forward(self: JNFDcca, inputs, epoch: int | None = None, batch_ratio: float 
     if stage != 'dcca': return JNF.forward(self, inputs, epoch, batch_ratio, stage, **kwargs)
     self.check_complete(inputs)
     cfg = self.model_config
-    n = len(next(iter(inputs['data'].values())))
-    if self.training and torch.is_grad_enabled() and n <= cfg.embedding_dcca_dim:
-        raise ConfigError(f"The DCCA stage got a training batch of {n} samples, not more than embedding_dcca_dim={cfg.embedding_dcca_dim}: the batch "
-                          "covariances are then rank-deficient and the canonical correlations have no gradient (NaN). Use a larger DCCA batch "
-                          "(AddDccaTrainerConfig(per_device_dcca_train_batch_size=...), default 500), drop_last=True if the last batch of an epoch "
-                          "can be that small, or a smaller embedding_dcca_dim.")
+    self._check_dcca_batch(len(next(iter(inputs['data'].values()))))
     loss = dcca_loss({m: self.dcca_networks[m](inputs['data'][m]).embedding for m in self.modalities}, cfg.dcca_top_k, cfg.dcca_reg, cfg.dcca_reg)
     return ModelOutput(loss=loss, metrics={'total_correlation': -loss.detach()})

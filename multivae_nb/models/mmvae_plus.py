@@ -21,6 +21,21 @@ __all__ = ['PRIVATE_SOURCES', 'MMVAEPlusConfig', 'MMVAEPlus']
 # %% ../../nbs/16_models_mmvae_plus.ipynb #ff8b459e
 PRIVATE_SOURCES = ('prior', 'auxiliary')
 
+def _check_mmvae_plus_options(cfg):
+    "MMVAE+'s own options checked; a ConfigError says what is wrong."
+    d = cfg.modality_specific_dim
+    if d is None: raise ConfigError("MMVAEPlusConfig needs modality_specific_dim, the size of each private latent w_m, e.g. modality_specific_dim=10.")
+    if not isinstance(d, int) or isinstance(d, bool) or d < 1: raise ConfigError(f"modality_specific_dim must be an int >= 1; got {d!r}.")
+    if not isinstance(cfg.K, int) or isinstance(cfg.K, bool) or cfg.K < 1: raise ConfigError(f"K must be an int >= 1; got {cfg.K!r}.")
+    if cfg.estimator not in IW_ESTIMATORS: raise ConfigError(f"estimator must be one of {list(IW_ESTIMATORS)}; got {cfg.estimator!r}.")
+    if cfg.prior_and_posterior_dist not in LATENT_DISTS:
+        raise ConfigError(f"prior_and_posterior_dist must be one of {list(LATENT_DISTS)}; got {cfg.prior_and_posterior_dist!r}.")
+    if not cfg.beta >= 0: raise ConfigError(f"beta must be >= 0; got {cfg.beta}.")
+    if not cfg.warmup >= 0: raise ConfigError(f"warmup must be >= 0; got {cfg.warmup}.")
+    if cfg.sample_private_from not in PRIVATE_SOURCES:
+        raise ConfigError(f"sample_private_from must be one of {list(PRIVATE_SOURCES)}; got {cfg.sample_private_from!r}.")
+
+# %% ../../nbs/16_models_mmvae_plus.ipynb #1d189168
 @config
 class MMVAEPlusConfig(BaseMultiVAEConfig):
     "MMVAE+: shared latent with a mixture-of-experts posterior, private latents, auxiliary priors for cross-modal reconstructions."
@@ -35,18 +50,9 @@ class MMVAEPlusConfig(BaseMultiVAEConfig):
     sample_private_from: str = 'prior'                # generation: draw unknown private latents from p(w_n) ('prior', the paper's code) or r_n ('auxiliary')
     def __post_init__(self):
         super().__post_init__()
-        d = self.modality_specific_dim
-        if d is None: raise ConfigError("MMVAEPlusConfig needs modality_specific_dim, the size of each private latent w_m, e.g. modality_specific_dim=10.")
-        if not isinstance(d, int) or isinstance(d, bool) or d < 1: raise ConfigError(f"modality_specific_dim must be an int >= 1; got {d!r}.")
-        if not isinstance(self.K, int) or isinstance(self.K, bool) or self.K < 1: raise ConfigError(f"K must be an int >= 1; got {self.K!r}.")
-        if self.estimator not in IW_ESTIMATORS: raise ConfigError(f"estimator must be one of {list(IW_ESTIMATORS)}; got {self.estimator!r}.")
-        if self.prior_and_posterior_dist not in LATENT_DISTS:
-            raise ConfigError(f"prior_and_posterior_dist must be one of {list(LATENT_DISTS)}; got {self.prior_and_posterior_dist!r}.")
-        if not self.beta >= 0: raise ConfigError(f"beta must be >= 0; got {self.beta}.")
-        if not self.warmup >= 0: raise ConfigError(f"warmup must be >= 0; got {self.warmup}.")
-        if self.sample_private_from not in PRIVATE_SOURCES:
-            raise ConfigError(f"sample_private_from must be one of {list(PRIVATE_SOURCES)}; got {self.sample_private_from!r}.")
+        _check_mmvae_plus_options(self)
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #d0bc89e2
 @MODELS.register
 class MMVAEPlus(BaseMultiVAE):
     "MMVAE+: mixture-of-experts shared latent, private latents per modality, auxiliary priors for cross-modal terms."
@@ -80,17 +86,20 @@ def aux_prior(self: MMVAEPlus, m) -> DiagonalLatent:
     p = self.aux_prior_scale_params[m]
     return latent_from_encoder(torch.zeros_like(p), p, _dist(self))
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #2a3270a5
 @patch
 def private_prior(self: MMVAEPlus, m) -> DiagonalLatent:
     "The distribution of an unknown private latent w_m at generation: p(w_m) (the marginal of p(z)p(w_m); default), or r_m with `sample_private_from='auxiliary'`."
     return self.aux_prior(m) if self.model_config.sample_private_from == 'auxiliary' else self.prior()[self.latent_dim:]
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #cd9ebfd2
 @patch
 def log_prior(self: MMVAEPlus, z): return self.prior()[:self.latent_dim].log_prob(z)
 @patch
 @torch.no_grad()
 def sample_prior(self: MMVAEPlus, n: int): return self.prior()[:self.latent_dim].rsample(n)
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #c3beb644
 @patch
 def unimodal_posteriors(self: MMVAEPlus, inputs, mods=None) -> tuple:
     "The experts q(z | x_m) and q(w_m | x_m) of `mods` (default all), as two DiagonalLatents of shapes (len(mods), B, D) and (len(mods), B, Dw)."
@@ -105,20 +114,48 @@ def unimodal_posteriors(self: MMVAEPlus, inputs, mods=None) -> tuple:
     return (latent_from_encoder(st('embedding'), st('log_covariance'), _dist(self)),
             latent_from_encoder(st('style_embedding'), st('style_log_covariance'), _dist(self)))
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #6595b504
 @patch
 def posterior_distribution(self: MMVAEPlus, inputs, cond_mod):
     "q(z | x_S): the uniform mixture of the observed experts of S (shared latent only)."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     return MixtureLatent(self.unimodal_posteriors(inputs, cond_mod)[0], masks_of(inputs, cond_mod))
 
-
 # %% ../../nbs/16_models_mmvae_plus.ipynb #e3d69967
+@patch
+def _add_reconstructions(self: MMVAEPlus, lw, data, z, w, obs):
+    "lw + sum_n lambda_n log p(x_n | z, w_n) over the observed x_n: own w_n in stratum n, w~_n ~ r_n (one draw per modality, in order) in the others."
+    K, M, B, Dw = w.shape
+    zero = torch.zeros((), dtype=z.dtype, device=z.device)
+    own = torch.eye(M, dtype=torch.bool, device=z.device)
+    for j, n in enumerate(self.modalities):
+        r = self.aux_prior(n)
+        w_aux = DiagonalLatent(r.loc.expand(K, M, B, Dw), r.scale.expand(K, M, B, Dw), r.family).rsample()
+        w_n = torch.where(own[j].view(1, M, 1, 1), w, w_aux)                 # stratum n: its own w_n; other strata: w~_n ~ r_n
+        ll = self.likelihoods[n].log_prob(self.decoders[n](torch.cat([z, w_n], -1)).reconstruction, data[n])   # (K, M, B)
+        lw = lw + self.rescale_factors[n] * torch.where(obs[j], ll, zero)
+    return lw
+
+# %% ../../nbs/16_models_mmvae_plus.ipynb #3e9a0c5f
+@patch
+def _bound_output(self: MMVAEPlus, lw, u, obs, beta) -> ModelOutput:
+    "The loss: minus the mean over the batch of the stratified bound (per sample, the mean over its observed strata), with the metrics."
+    zero = torch.zeros((), dtype=u.dtype, device=u.device)
+    lw = torch.where(obs, lw, zero)                                          # unobserved strata: constant, dropped below
+    bound = importance_weighted(lw, u, self.model_config.estimator, dim=0)   # (M, B): one bound per stratum
+    per_sample = torch.where(obs, bound, zero).sum(0) / obs.sum(0)
+    metrics = {'neg_bound': -per_sample.mean().detach(), 'beta': torch.tensor(float(beta))}
+    for j, m in enumerate(self.modalities):   # each stratum's bound, averaged over the samples that observe m
+        metrics[f'neg_bound_{m}'] = -(torch.where(obs[j], bound[j], zero).sum() / obs[j].sum().clamp(min=1)).detach()
+    return ModelOutput(loss=-per_sample.mean(), metrics=metrics)
+
+# %% ../../nbs/16_models_mmvae_plus.ipynb #ab6df7a0
 @patch
 def forward(self: MMVAEPlus, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative MMVAE+ objective (observed modalities only)."
     inputs = zero_fill_missing(inputs)
     cfg, data = self.model_config, inputs['data']
-    M, Dz, Dw, K = len(self.modalities), self.latent_dim, self.private_dim, cfg.K
+    M, Dz, K = len(self.modalities), self.latent_dim, cfg.K
     qz, qw = self.unimodal_posteriors(inputs)                                # (M, B, Dz), (M, B, Dw)
     B, dev = qz.loc.shape[1], qz.loc.device
     obs = masks_of(inputs, self.modalities)
@@ -129,21 +166,19 @@ def forward(self: MMVAEPlus, inputs, epoch: int | None = None, batch_ratio: floa
     if cfg.estimator == 'dreg': qz, qw = qz.detach(), qw.detach()            # encoders reach lw only through u
     beta = annealed_beta(cfg.beta, cfg.warmup, epoch, batch_ratio, per_batch=True)
     lw = beta * (self.prior().log_prob(u) - MixtureLatent(qz, obs).log_prob(z) - qw.log_prob(w))
-    zero = torch.zeros((), dtype=u.dtype, device=dev)
-    own = torch.eye(M, dtype=torch.bool, device=dev)
-    for j, n in enumerate(self.modalities):
-        r = self.aux_prior(n)
-        w_aux = DiagonalLatent(r.loc.expand(K, M, B, Dw), r.scale.expand(K, M, B, Dw), r.family).rsample()
-        w_n = torch.where(own[j].view(1, M, 1, 1), w, w_aux)                 # stratum n: its own w_n; other strata: w~_n ~ r_n
-        ll = self.likelihoods[n].log_prob(self.decoders[n](torch.cat([z, w_n], -1)).reconstruction, data[n])   # (K, M, B)
-        lw = lw + self.rescale_factors[n] * torch.where(obs[j], ll, zero)
-    lw = torch.where(obs, lw, zero)                                          # unobserved strata: constant, dropped below
-    bound = importance_weighted(lw, u, cfg.estimator, dim=0)                 # (M, B): one bound per stratum
-    per_sample = torch.where(obs, bound, zero).sum(0) / obs.sum(0)
-    metrics = {'neg_bound': -per_sample.mean().detach(), 'beta': torch.tensor(float(beta))}
-    for j, m in enumerate(self.modalities):   # each stratum's bound, averaged over the samples that observe m
-        metrics[f'neg_bound_{m}'] = -(torch.where(obs[j], bound[j], zero).sum() / obs[j].sum().clamp(min=1)).detach()
-    return ModelOutput(loss=-per_sample.mean(), metrics=metrics)
+    return self._bound_output(self._add_reconstructions(lw, data, z, w, obs), u, obs, beta)
+
+# %% ../../nbs/16_models_mmvae_plus.ipynb #3ddd6ef2
+def _private_dists(qw, obs, cond, mods, B, base) -> dict:
+    "{n: DiagonalLatent (B, Dw)} for n in mods: q(w_n | x_n) (row cond.index(n) of qw) where n conditions and is observed (obs), else base(n)."
+    out = {}
+    for n in mods:
+        g = base(n); loc, scale = g.loc.expand(B, -1), g.scale.expand(B, -1)
+        if n in cond:
+            j = cond.index(n); seen = (torch.ones(B, dtype=torch.bool, device=loc.device) if obs is None else obs[j]).unsqueeze(-1)
+            loc, scale = torch.where(seen, qw.loc[j], loc), torch.where(seen, qw.scale[j], scale)
+        out[n] = DiagonalLatent(loc, scale, g.family)
+    return out
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #8a9c73aa
 @patch
@@ -154,18 +189,13 @@ def encode(self: MMVAEPlus, inputs, cond_mod='all', N: int = 1, flatten: bool = 
     qz, qw = self.unimodal_posteriors(inputs, cond_mod)
     obs = masks_of(inputs, cond_mod)
     q = MixtureLatent(qz, obs)
-    B = qz.loc.shape[1]
     draw = lambda d: (d.mean if N == 1 else d.mean.expand(N, *d.mean.shape)) if return_mean else (d.rsample() if N == 1 else d.rsample(N))
-    z = draw(q); ws = {}
-    for n in self.modalities:
-        g = self.private_prior(n); loc, scale = g.loc.expand(B, -1), g.scale.expand(B, -1)
-        if n in cond_mod:
-            j = cond_mod.index(n); seen = (torch.ones(B, dtype=torch.bool, device=loc.device) if obs is None else obs[j]).unsqueeze(-1)
-            loc, scale = torch.where(seen, qw.loc[j], loc), torch.where(seen, qw.scale[j], scale)
-        ws[n] = draw(DiagonalLatent(loc, scale, g.family))
+    z = draw(q)
+    ws = {n: draw(d) for n, d in _private_dists(qw, obs, cond_mod, self.modalities, qz.loc.shape[1], self.private_prior).items()}
     if flatten and N > 1: z, ws = z.reshape(-1, z.shape[-1]), {n: w.reshape(-1, w.shape[-1]) for n, w in ws.items()}
     return ModelOutput(z=z, modalities_z=ws, embedding=q.mean, log_covariance=torch.log(q.variance), one_latent_space=False, cond_mod=cond_mod)
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #1f23bfc5
 @patch
 def decode(self: MMVAEPlus, z, modalities='all') -> ModelOutput:
     "Decoder means for [z, w_n]: w_n from an `encode` output's `modalities_z`, or drawn from the generation prior if z is a bare tensor."
@@ -178,6 +208,7 @@ def decode(self: MMVAEPlus, z, modalities='all') -> ModelOutput:
         out[n] = self.likelihoods[n].mean(self.decoders[n](torch.cat([z, w], -1)).reconstruction)
     return out
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #b19821e0
 @patch
 @torch.no_grad()
 def predict(self: MMVAEPlus, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
@@ -186,6 +217,7 @@ def predict(self: MMVAEPlus, inputs, cond_mod='all', gen_mod='all', N: int = 1, 
     out = self.decode(enc, gen_mod); out['z'] = enc.z
     return out
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #a3858fbc
 @patch
 @torch.no_grad()
 def generate_from_prior(self: MMVAEPlus, n_samples: int, decode: bool = True) -> ModelOutput:
@@ -196,6 +228,16 @@ def generate_from_prior(self: MMVAEPlus, n_samples: int, decode: bool = True) ->
     out.update(z=z, modalities_z=ws, one_latent_space=False)
     return out
 
+# %% ../../nbs/16_models_mmvae_plus.ipynb #c562a5d9
+@patch
+def _add_target_terms(self: MMVAEPlus, lw, z, prop, pw, data, T, obs_T):
+    "lw + sum_{n in T} [log p(x_n | z, w_n) + log p(w_n) - log prop[n](w_n)], w_n ~ prop[n]: log-weights (k, B) of the likelihood estimate."
+    for i, n in enumerate(T):
+        w = prop[n].rsample(z.shape[0])                                   # (k, B, Dw)
+        ll = self.likelihoods[n].log_prob(self.decoders[n](torch.cat([z, w], -1)).reconstruction, data[n])
+        if obs_T is not None: ll = torch.where(obs_T[i], ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
+        lw = lw + ll + pw.log_prob(w) - prop[n].log_prob(w)
+    return lw
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #977f703c
 @patch
@@ -203,30 +245,15 @@ def generate_from_prior(self: MMVAEPlus, n_samples: int, decode: bool = True) ->
 def log_likelihood(self: MMVAEPlus, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
     "Per-sample importance-sampling estimate of log p(x_target) on the joint latent (z, w_target); proposal: q(z | x_proposal) x q(w_n | x_n) or p(w_n)."
     S, T, inputs = likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod)
-    data = inputs['data']
     qz, qw = self.unimodal_posteriors(inputs, S)
     obs_S, obs_T = masks_of(inputs, S), masks_of(inputs, T)
     q = MixtureLatent(qz, obs_S)
-    B = qz.loc.shape[1]
     p = self.prior(); pz, pw = p[:self.latent_dim], p[self.latent_dim:]
-    prop = {}
-    for n in T:
-        loc, scale = pw.loc.expand(B, -1), pw.scale.expand(B, -1)
-        if n in S:
-            j = S.index(n); seen = (torch.ones(B, dtype=torch.bool, device=loc.device) if obs_S is None else obs_S[j]).unsqueeze(-1)
-            loc, scale = torch.where(seen, qw.loc[j], loc), torch.where(seen, qw.scale[j], scale)
-        prop[n] = DiagonalLatent(loc, scale, pw.family)
+    prop = _private_dists(qw, obs_S, S, T, qz.loc.shape[1], lambda n: pw)
     lws = []
     for k0 in range(0, K, batch_size_K):
-        k = min(batch_size_K, K - k0)
-        z = q.rsample(k)                                                      # (k, B, Dz)
-        lw = pz.log_prob(z) - q.log_prob(z)
-        for i, n in enumerate(T):
-            w = prop[n].rsample(k)                                            # (k, B, Dw)
-            ll = self.likelihoods[n].log_prob(self.decoders[n](torch.cat([z, w], -1)).reconstruction, data[n])
-            if obs_T is not None: ll = torch.where(obs_T[i], ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
-            lw = lw + ll + pw.log_prob(w) - prop[n].log_prob(w)
-        lws.append(lw)
+        z = q.rsample(min(batch_size_K, K - k0))                              # (k, B, Dz)
+        lws.append(self._add_target_terms(pz.log_prob(z) - q.log_prob(z), z, prop, pw, inputs['data'], T, obs_T))
     return log_mean_exp(torch.cat(lws, 0), 0)
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #be4fc192

@@ -17,6 +17,17 @@ from fastcore.basics import patch
 __all__ = ['COND_POSTERIORS', 'MoPoEConfig', 'MoPoE']
 
 # %% ../../nbs/15_models_mopoe.ipynb #49033e7c
+def _check_one_subset(s, mods):
+    "A ConfigError unless `s` is a non-empty list of distinct modality names from `mods`."
+    if isinstance(s, str) or not isinstance(s, (list, tuple)):
+        raise ConfigError(f"Each subset must be a list of modality names; got {s!r} (write ['{s}'] for a singleton)." if isinstance(s, str)
+                          else f"Each subset must be a list of modality names; got {s!r}.")
+    if not s: raise ConfigError(f"subsets holds an empty subset; every subset needs at least one modality of {mods}.")
+    bad = [m for m in s if m not in mods]
+    if bad: raise ConfigError(f"The subset {list(s)} names unknown modalities {bad}; use names from {mods}.")
+    if len(set(s)) != len(s): raise ConfigError(f"The subset {list(s)} repeats a modality; list each modality once.")
+
+# %% ../../nbs/15_models_mopoe.ipynb #b6b39cef
 def _check_subsets(subs, mods):
     "The user's subsets as lists of names in the modalities' order; a ConfigError says what is wrong."
     if not isinstance(subs, (list, tuple)) or not subs:
@@ -24,20 +35,31 @@ def _check_subsets(subs, mods):
                           f"got {subs!r}. Use None for all the non-empty subsets.")
     out, seen = [], set()
     for s in subs:
-        if isinstance(s, str) or not isinstance(s, (list, tuple)):
-            raise ConfigError(f"Each subset must be a list of modality names; got {s!r} (write ['{s}'] for a singleton)." if isinstance(s, str)
-                              else f"Each subset must be a list of modality names; got {s!r}.")
-        if not s: raise ConfigError(f"subsets holds an empty subset; every subset needs at least one modality of {mods}.")
-        bad = [m for m in s if m not in mods]
-        if bad: raise ConfigError(f"The subset {list(s)} names unknown modalities {bad}; use names from {mods}.")
-        if len(set(s)) != len(s): raise ConfigError(f"The subset {list(s)} repeats a modality; list each modality once.")
+        _check_one_subset(s, mods)
         key = frozenset(s)
         if key in seen: raise ConfigError(f"The subset {sorted(s, key=mods.index)} appears twice in subsets; list each subset once.")
         seen.add(key); out.append([m for m in mods if m in key])
     return out
 
+# %% ../../nbs/15_models_mopoe.ipynb #8281b94b
 COND_POSTERIORS = ('poe', 'mixture')
 
+def _check_mopoe_options(cfg):
+    "MoPoE's own options checked, `subsets` in canonical form; a ConfigError says what is wrong."
+    for f in ('beta', 'beta_style'):
+        v = getattr(cfg, f)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0: raise ConfigError(f"{f} must be a number >= 0; got {v!r}.")
+    if isinstance(cfg.warmup, bool) or not isinstance(cfg.warmup, int) or cfg.warmup < 0:
+        raise ConfigError(f"warmup must be an int >= 0 (epochs); got {cfg.warmup!r}.")
+    d = cfg.modalities_specific_dim
+    if d is not None and (isinstance(d, bool) or not isinstance(d, int) or d < 0):
+        raise ConfigError(f"modalities_specific_dim must be None or an int >= 0 (0/None: no private latents); got {d!r}.")
+    if cfg.conditional_posterior not in COND_POSTERIORS:
+        raise ConfigError(f"conditional_posterior must be one of {list(COND_POSTERIORS)} ('poe': the product of experts of the conditioning "
+                          f"modalities, the paper's; 'mixture': the mixture over the subsets they contain); got {cfg.conditional_posterior!r}.")
+    if cfg.subsets is not None: cfg.subsets = _check_subsets(cfg.subsets, list(cfg.input_dims))
+
+# %% ../../nbs/15_models_mopoe.ipynb #c683ee2a
 @config
 class MoPoEConfig(BaseMultiVAEConfig):
     "MoPoE-VAE: mixture over subsets of products of experts, generalized multimodal ELBO, optional private latents."
@@ -49,18 +71,7 @@ class MoPoEConfig(BaseMultiVAEConfig):
     conditional_posterior: str = 'poe'          # q(z | x_C) of a proper subset C: 'poe' (product of C's observed experts) or 'mixture' (over the subsets within C)
     def __post_init__(self):
         super().__post_init__()
-        for f in ('beta', 'beta_style'):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0: raise ConfigError(f"{f} must be a number >= 0; got {v!r}.")
-        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
-            raise ConfigError(f"warmup must be an int >= 0 (epochs); got {self.warmup!r}.")
-        d = self.modalities_specific_dim
-        if d is not None and (isinstance(d, bool) or not isinstance(d, int) or d < 0):
-            raise ConfigError(f"modalities_specific_dim must be None or an int >= 0 (0/None: no private latents); got {d!r}.")
-        if self.conditional_posterior not in COND_POSTERIORS:
-            raise ConfigError(f"conditional_posterior must be one of {list(COND_POSTERIORS)} ('poe': the product of experts of the conditioning "
-                              f"modalities, the paper's; 'mixture': the mixture over the subsets they contain); got {self.conditional_posterior!r}.")
-        if self.subsets is not None: self.subsets = _check_subsets(self.subsets, list(self.input_dims))
+        _check_mopoe_options(self)
 
 # %% ../../nbs/15_models_mopoe.ipynb #b63a61c8
 @MODELS.register
@@ -90,6 +101,7 @@ def subset_posteriors(self: MoPoE, mus, lvs, obs, rows, prior_rows):
         mu, lv = subset_products(mus, lvs, use, prior_rows.unsqueeze(-1) | ~avail)   # the prior expert alone in unavailable cells
     return mu, lv, avail
 
+# %% ../../nbs/15_models_mopoe.ipynb #d0540ae6
 @patch
 def _check_available(self: MoPoE, avail, obs, mods, what):
     "ConfigError naming the first sample whose observed modalities contain none of the subsets."
@@ -103,17 +115,20 @@ def _check_available(self: MoPoE, avail, obs, mods, what):
                           f"posterior is undefined. Add the singletons to model_config.subsets (e.g. subsets=[...] + {[[m] for m in pattern]}), "
                           "or leave such samples out.")
 
+# %% ../../nbs/15_models_mopoe.ipynb #5125cfe4
 @patch
-def posterior_distribution(self: MoPoE, inputs, cond_mod):
-    """q(z | x_C). C = all modalities: the joint posterior, the uniform mixture of the PoEs of the subsets within the observed modalities (prior expert
-    only for the full set). A proper subset C: the PoE of C's observed experts (`conditional_posterior='poe'`), or that mixture restricted to C ('mixture')."""
-    cond = _mods(self, cond_mod, 'cond_mod')
-    if len(cond) < len(self.modalities) and self.model_config.conditional_posterior == 'poe':
-        mus, lvs = self.unimodal_experts(inputs, cond)
-        obs = masks_of(inputs, cond)
-        if obs is not None: self._check_available(obs.any(0, keepdim=True), obs, cond, f" among cond_mod={cond}")
-        mu, lv = product_of_experts(mus, lvs, obs, prior_expert=False)           # no prior expert: it belongs to the full set's product only
-        return DiagonalLatent(mu, torch.exp(0.5 * lv))
+def _poe_posterior(self: MoPoE, inputs, cond):
+    "The product of the observed experts of `cond` for each sample (no prior expert), as a DiagonalLatent."
+    mus, lvs = self.unimodal_experts(inputs, cond)
+    obs = masks_of(inputs, cond)
+    if obs is not None: self._check_available(obs.any(0, keepdim=True), obs, cond, f" among cond_mod={cond}")
+    mu, lv = product_of_experts(mus, lvs, obs, prior_expert=False)           # no prior expert: it belongs to the full set's product only
+    return DiagonalLatent(mu, torch.exp(0.5 * lv))
+
+# %% ../../nbs/15_models_mopoe.ipynb #832e442e
+@patch
+def _mixture_posterior(self: MoPoE, inputs, cond):
+    "The uniform mixture of the products of the model's subsets within `cond` and within each sample's observed modalities."
     inside = ~self.subset_masks[:, [m not in cond for m in self.modalities]].any(1)   # subsets contained in cond_mod
     if not bool(inside.any()):
         raise ConfigError(f"None of the model's subsets {self.subset_names} is contained in cond_mod={cond}; condition on more modalities, "
@@ -126,30 +141,35 @@ def posterior_distribution(self: MoPoE, inputs, cond_mod):
     self._check_available(avail, obs, cond, f" among cond_mod={cond}")
     return MixtureLatent(DiagonalLatent(mu, torch.exp(0.5 * lv)), avail)
 
+# %% ../../nbs/15_models_mopoe.ipynb #b45226d1
+@patch
+def posterior_distribution(self: MoPoE, inputs, cond_mod):
+    """q(z | x_C). C = all modalities: the joint posterior, the uniform mixture of the PoEs of the subsets within the observed modalities (prior expert
+    only for the full set). A proper subset C: the PoE of C's observed experts (`conditional_posterior='poe'`), or that mixture restricted to C ('mixture')."""
+    cond = _mods(self, cond_mod, 'cond_mod')
+    if len(cond) < len(self.modalities) and self.model_config.conditional_posterior == 'poe': return self._poe_posterior(inputs, cond)
+    return self._mixture_posterior(inputs, cond)
 
 # %% ../../nbs/15_models_mopoe.ipynb #6db6d223
+@patch
+def _draw_subset_latent(self: MoPoE, mu, lv, avail):
+    "z (B, D) from one subset's product per sample, the subset drawn uniformly among the sample's available ones (avail (S, B))."
+    pick = torch.multinomial(avail.T.to(mu.dtype), 1).squeeze(1)                 # (B,): one available subset per sample, uniformly
+    i = torch.arange(mu.shape[1], device=mu.device)
+    return reparameterize(mu[pick, i], lv[pick, i])                               # z ~ q_S(z | x_S): (B, D)
+
+# %% ../../nbs/15_models_mopoe.ipynb #a938c58b
 def _style(o, m, d):
     if o.get('style_embedding') is None:
         raise ConfigError(f"modalities_specific_dim={d} but encoders['{m}'] returns no style_embedding/style_log_covariance; use an encoder with a private "
                           f"head (e.g. MLPEncoder(..., style_dim={d})) or set modalities_specific_dim=None.")
     return o.style_embedding, o.style_log_covariance
 
+# %% ../../nbs/15_models_mopoe.ipynb #b9bd858c
 @patch
-def forward(self: MoPoE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
-    "Mean over the batch of the negative generalized multimodal ELBO (observed modalities and available subsets only)."
-    inputs = zero_fill_missing(inputs); data = inputs['data']
-    outs = [self.encoders[m](data[m]) for m in self.modalities]
-    mus, lvs = torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])   # (M, B, D)
-    B = mus.shape[1]
-    obs = masks_of(inputs, self.modalities)
-    if obs is None: obs = torch.ones(mus.shape[:2], dtype=torch.bool, device=mus.device)
-    mu, lv, avail = self.subset_posteriors(mus, lvs, obs, self.subset_masks, self.subset_masks.all(1))   # (S, B, D), (S, B)
-    self._check_available(avail, obs, self.modalities, '')
-    pick = torch.multinomial(avail.T.to(mu.dtype), 1).squeeze(1)                 # (B,): one available subset per sample, uniformly
-    i = torch.arange(B, device=mu.device)
-    z = reparameterize(mu[pick, i], lv[pick, i])                                   # z ~ q_S(z | x_S): (B, D)
-    zero = torch.zeros((), dtype=mu.dtype, device=mu.device)
-    kl = torch.where(avail, gaussian_kl(mu, lv), zero).sum(0) / avail.sum(0)       # mean over the available subsets: (B,)
+def _reconstructions(self: MoPoE, outs, data, z, obs):
+    "(sum_m lambda_m log p(x_m | z, w_m), sum_m KL(q(w_m | x_m) || N(0, I))) over the observed modalities: (B,) each; w_m ~ q(w_m | x_m) in order."
+    zero = torch.zeros((), dtype=z.dtype, device=z.device)
     recon, kl_style = 0., 0.
     for j, m in enumerate(self.modalities):
         h = z
@@ -159,11 +179,34 @@ def forward(self: MoPoE, inputs, epoch: int | None = None, batch_ratio: float = 
             kl_style = kl_style + torch.where(obs[j], gaussian_kl(smu, slv), zero)
         ll = self.likelihoods[m].log_prob(self.decoders[m](h).reconstruction, data[m])
         recon = recon + self.rescale_factors[m] * torch.where(obs[j], ll, zero)
+    return recon, kl_style
+
+# %% ../../nbs/15_models_mopoe.ipynb #5cf373d5
+@patch
+def _loss_output(self: MoPoE, recon, kl, kl_style, epoch, batch_ratio) -> ModelOutput:
+    "The loss (minus the batch mean of the generalized multimodal ELBO, beta annealed per batch) and its metrics."
     beta = annealed_beta(self.model_config.beta, self.model_config.warmup, epoch, batch_ratio, per_batch=True)
     objective = recon - beta * (kl + self.model_config.beta_style * kl_style)
     metrics = {'recon': -recon.mean().detach(), 'kl': kl.mean().detach(), 'beta': torch.tensor(beta)}
     if self.style_dim: metrics['kl_style'] = kl_style.mean().detach()
     return ModelOutput(loss=-objective.mean(), metrics=metrics)
+
+# %% ../../nbs/15_models_mopoe.ipynb #c69ae06d
+@patch
+def forward(self: MoPoE, inputs, epoch: int | None = None, batch_ratio: float = 0.0, **kwargs) -> ModelOutput:
+    "Mean over the batch of the negative generalized multimodal ELBO (observed modalities and available subsets only)."
+    inputs = zero_fill_missing(inputs); data = inputs['data']
+    outs = [self.encoders[m](data[m]) for m in self.modalities]
+    mus, lvs = torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])   # (M, B, D)
+    obs = masks_of(inputs, self.modalities)
+    if obs is None: obs = torch.ones(mus.shape[:2], dtype=torch.bool, device=mus.device)
+    mu, lv, avail = self.subset_posteriors(mus, lvs, obs, self.subset_masks, self.subset_masks.all(1))   # (S, B, D), (S, B)
+    self._check_available(avail, obs, self.modalities, '')
+    z = self._draw_subset_latent(mu, lv, avail)
+    zero = torch.zeros((), dtype=mu.dtype, device=mu.device)
+    kl = torch.where(avail, gaussian_kl(mu, lv), zero).sum(0) / avail.sum(0)       # mean over the available subsets: (B,)
+    recon, kl_style = self._reconstructions(outs, data, z, obs)
+    return self._loss_output(recon, kl, kl_style, epoch, batch_ratio)
 
 # %% ../../nbs/15_models_mopoe.ipynb #0f731187
 @patch
@@ -179,6 +222,7 @@ def decode(self: MoPoE, z, modalities='all', style: dict | None = None) -> Model
         out[m] = self.likelihoods[m].mean(self.decoders[m](h).reconstruction)
     return ModelOutput(out)
 
+# %% ../../nbs/15_models_mopoe.ipynb #b2643c89
 @patch
 def private_latents(self: MoPoE, inputs, cond_mod, mods, lead, return_mean=False) -> dict:
     "{m: w_m (*lead, d_w)} for `mods`: from q(w_m | x_m) where m is in cond_mod and observed, else from N(0, I) (means with `return_mean`)."
@@ -193,6 +237,7 @@ def private_latents(self: MoPoE, inputs, cond_mod, mods, lead, return_mean=False
         out[m] = w
     return out
 
+# %% ../../nbs/15_models_mopoe.ipynb #d7e48bc0
 @patch
 def encode(self: MoPoE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
     "The base's `encode`, plus `modalities_z` {m: w_m} for every modality when the model has private latents (as MMVAE+)."
@@ -205,6 +250,7 @@ def encode(self: MoPoE, inputs, cond_mod='all', N: int = 1, flatten: bool = Fals
         if self.style_dim: out['modalities_z'] = {m: w.reshape(-1, w.shape[-1]) for m, w in out.modalities_z.items()}
     return out
 
+# %% ../../nbs/15_models_mopoe.ipynb #308e5b14
 @patch
 @torch.no_grad()
 def predict(self: MoPoE, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
@@ -213,6 +259,22 @@ def predict(self: MoPoE, inputs, cond_mod='all', gen_mod='all', N: int = 1, flat
     out = self.decode(enc, _mods(self, gen_mod, 'gen_mod')); out['z'] = enc.z
     return out
 
+# %% ../../nbs/15_models_mopoe.ipynb #5355919c
+@patch
+def _add_private_targets(self: MoPoE, lw, z, qw, data, masks, T):
+    "lw + sum_{m in T} log p(x_m | z, w_m) (observed x_m), w_m ~ q(w_m | x_m) (+ its density ratio) if m is in qw and observed, else N(0, I)."
+    for m in T:
+        eps = torch.randn(*z.shape[:-1], self.style_dim, dtype=z.dtype, device=z.device)
+        w = eps
+        if m in qw:
+            smu, slv = qw[m]; wq = smu + torch.exp(0.5 * slv) * eps
+            on = torch.ones(z.shape[1], dtype=torch.bool, device=z.device) if masks is None else masks[m].to(z.device)
+            w = torch.where(on.unsqueeze(-1), wq, eps)
+            lw = lw + torch.where(on, standard_normal_log_density(w) - gaussian_log_density(w, smu, slv), torch.zeros((), device=z.device))
+        ll = self.likelihoods[m].log_prob(self.decoders[m](torch.cat([z, w], -1)).reconstruction, data[m])
+        if masks is not None: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
+        lw = lw + ll
+    return lw
 
 # %% ../../nbs/15_models_mopoe.ipynb #411daec0
 @patch
@@ -227,19 +289,7 @@ def log_likelihood(self: MoPoE, inputs, K: int = 1000, batch_size_K: int = 100, 
     lws = []
     for k0 in range(0, K, batch_size_K):
         z = q.rsample(min(batch_size_K, K - k0))                                   # (k, B, D)
-        lw = self.log_prior(z) - q.log_prob(z)
-        for m in T:
-            eps = torch.randn(*z.shape[:-1], self.style_dim, dtype=z.dtype, device=z.device)
-            w = eps
-            if m in qw:
-                smu, slv = qw[m]; wq = smu + torch.exp(0.5 * slv) * eps
-                on = torch.ones(z.shape[1], dtype=torch.bool, device=z.device) if masks is None else masks[m].to(z.device)
-                w = torch.where(on.unsqueeze(-1), wq, eps)
-                lw = lw + torch.where(on, standard_normal_log_density(w) - gaussian_log_density(w, smu, slv), torch.zeros((), device=z.device))
-            ll = self.likelihoods[m].log_prob(self.decoders[m](torch.cat([z, w], -1)).reconstruction, data[m])
-            if masks is not None: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
-            lw = lw + ll
-        lws.append(lw)
+        lws.append(self._add_private_targets(self.log_prior(z) - q.log_prob(z), z, qw, data, masks, T))
     return log_mean_exp(torch.cat(lws, 0), 0)
 
 # %% ../../nbs/15_models_mopoe.ipynb #a0bd1e2b

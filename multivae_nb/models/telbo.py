@@ -17,6 +17,13 @@ from fastcore.basics import patch
 __all__ = ['TELBOConfig', 'TELBO']
 
 # %% ../../nbs/17_models_telbo.ipynb #172a8869
+def _size_rescale_factors(input_dims: dict) -> dict:
+    "{m: max_k dim_k / dim_m}, dim_m the number of entries of one sample of m (product of its shape): 78.4 for a 10-d label beside a (1, 28, 28) image."
+    dims = {m: math.prod(s) for m, s in input_dims.items()}
+    top = max(dims.values())
+    return {m: top / d for m, d in dims.items()}
+
+# %% ../../nbs/17_models_telbo.ipynb #18034b62
 def _check_factors(cfg, name):
     d = getattr(cfg, name)
     if d is None: return dict(cfg.rescale_factors)
@@ -24,12 +31,7 @@ def _check_factors(cfg, name):
         raise ConfigError(f"{name} must be a dict {{modality: weight >= 0}} with modalities among {list(cfg.input_dims)}; got {d!r}.")
     return {m: float(d.get(m, cfg.rescale_factors[m])) for m in cfg.input_dims}
 
-def _size_rescale_factors(input_dims: dict) -> dict:
-    "{m: max_k dim_k / dim_m}, dim_m the number of entries of one sample of m (product of its shape): 78.4 for a 10-d label beside a (1, 28, 28) image."
-    dims = {m: math.prod(s) for m, s in input_dims.items()}
-    top = max(dims.values())
-    return {m: top / d for m, d in dims.items()}
-
+# %% ../../nbs/17_models_telbo.ipynb #102fbd5f
 @config
 class TELBOConfig(BaseMultiVAEConfig):
     "TELBO: `warmup` epochs of joint ELBO, then unimodal ELBOs with frozen decoders; likelihood weights max_dim / dim_m by default (as the reference)."
@@ -45,6 +47,7 @@ class TELBOConfig(BaseMultiVAEConfig):
         if self.uses_likelihood_rescaling and not given: self.rescale_factors = _size_rescale_factors(self.input_dims)
         self.lambda_factors, self.gamma_factors = _check_factors(self, 'lambda_factors'), _check_factors(self, 'gamma_factors')
 
+# %% ../../nbs/17_models_telbo.ipynb #604cfba4
 @MODELS.register
 class TELBO(MultiStageMixin, JointEncoderModel):
     "Triple ELBO VAE: joint encoder + decoders (stage 'joint'), then unimodal encoders with frozen decoders (stage 'unimodal')."
@@ -59,20 +62,30 @@ def forward(self: TELBO, inputs, epoch: int | None = None, batch_ratio: float = 
     "Mean over the batch of the negative objective of the stage ('joint' or 'unimodal'; default: the model's current stage)."
     self.check_complete(inputs)
     stage = stage or self.stage
-    data, cfg = inputs['data'], self.model_config
-    if stage == 'joint':
-        q = self.joint_encoder(data)
-        z = reparameterize(q.embedding, q.log_covariance)
-        lls = self.recon_log_likelihoods(z, inputs)
-        recon = sum(cfg.lambda_factors[m] * ll for m, ll in lls.items())
-        kl = gaussian_kl(q.embedding, q.log_covariance)
-        metrics = {'recon_joint': -recon.mean().detach(), 'kl_joint': kl.mean().detach(), **{f'nll_{m}': -ll.mean().detach() for m, ll in lls.items()}}
-        return ModelOutput(loss=(kl - recon).mean(), metrics=metrics)
-    if stage == 'unimodal':
-        mus, lvs = self.unimodal_experts(inputs)                       # (M, B, D)
-        z = reparameterize(mus, lvs)
-        kl = gaussian_kl(mus, lvs)                                     # (M, B): each posterior against the prior, with its own mean and variance
-        neg = {m: kl[j] - cfg.gamma_factors[m] * self.likelihoods[m].log_prob(self.decoders[m](z[j]).reconstruction, data[m])
-               for j, m in enumerate(self.modalities)}
-        return ModelOutput(loss=sum(neg.values()).mean(), metrics={f'neg_elbo_{m}': v.mean().detach() for m, v in neg.items()})
+    if stage == 'joint': return self._joint_elbo_loss(inputs)
+    if stage == 'unimodal': return self._unimodal_elbos_loss(inputs)
     raise ConfigError(f"Unknown TELBO stage '{stage}'; use 'joint' or 'unimodal'.")
+
+# %% ../../nbs/17_models_telbo.ipynb #2eb0e2a8
+@patch
+def _joint_elbo_loss(self: TELBO, inputs) -> ModelOutput:
+    "Stage 'joint': minus the joint ELBO (lambda_factors on the log-likelihoods), mean over the batch, with its metrics."
+    q = self.joint_encoder(inputs['data'])
+    z = reparameterize(q.embedding, q.log_covariance)
+    lls = self.recon_log_likelihoods(z, inputs)
+    recon = sum(self.model_config.lambda_factors[m] * ll for m, ll in lls.items())
+    kl = gaussian_kl(q.embedding, q.log_covariance)
+    metrics = {'recon_joint': -recon.mean().detach(), 'kl_joint': kl.mean().detach(), **{f'nll_{m}': -ll.mean().detach() for m, ll in lls.items()}}
+    return ModelOutput(loss=(kl - recon).mean(), metrics=metrics)
+
+# %% ../../nbs/17_models_telbo.ipynb #e140eb9f
+@patch
+def _unimodal_elbos_loss(self: TELBO, inputs) -> ModelOutput:
+    "Stage 'unimodal': minus the sum of the unimodal ELBOs (gamma_factors on the log-likelihoods), mean over the batch, with each one as a metric."
+    data, cfg = inputs['data'], self.model_config
+    mus, lvs = self.unimodal_experts(inputs)                       # (M, B, D)
+    z = reparameterize(mus, lvs)
+    kl = gaussian_kl(mus, lvs)                                     # (M, B): each posterior against the prior, with its own mean and variance
+    neg = {m: kl[j] - cfg.gamma_factors[m] * self.likelihoods[m].log_prob(self.decoders[m](z[j]).reconstruction, data[m])
+           for j, m in enumerate(self.modalities)}
+    return ModelOutput(loss=sum(neg.values()).mean(), metrics={f'neg_elbo_{m}': v.mean().detach() for m, v in neg.items()})
