@@ -11,10 +11,7 @@ from ..core import ConfigError, BaseConfig, config
 # %% auto #0
 __all__ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler']
 
-# %% ../../nbs/21a_trainers_config.ipynb #28174ba1
-_AMP_DTYPES = ('bfloat16',)
-_BACKENDS = ('gloo', 'nccl', 'mpi', 'ucc', 'xccl')
-
+# %% ../../nbs/21a_trainers_config.ipynb #4807b6d6
 @config
 class BaseTrainerConfig(BaseConfig):
     "Settings of `BaseTrainer`."
@@ -52,40 +49,64 @@ class BaseTrainerConfig(BaseConfig):
     ddp_find_unused_parameters: bool = True  # needed when a forward may skip networks (missing modalities, training stages); False is faster
 
     def __post_init__(self):
-        for f in ('num_epochs', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'seed', 'keep_checkpoints', 'start_keep_best_epoch',
-                  'gradient_accumulation_steps'):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool): raise ConfigError(f"{f} must be an int; got {v!r} ({type(v).__name__}).")
-        if not isinstance(self.learning_rate, (int, float)) or isinstance(self.learning_rate, bool) or not self.learning_rate > 0:
-            raise ConfigError(f"learning_rate must be a number > 0; got {self.learning_rate!r}.")
-        if self.num_epochs < 1: raise ConfigError(f"num_epochs must be >= 1; got {self.num_epochs}.")
-        if self.scheduler_step not in ('epoch', 'batch'): raise ConfigError(f"scheduler_step must be 'epoch' or 'batch'; got '{self.scheduler_step}'.")
-        for f in ('per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'):
-            if getattr(self, f) < 1: raise ConfigError(f"{f} must be >= 1; got {getattr(self, f)}.")
-        if self.grad_clip_norm is not None and self.grad_clip_norm <= 0: raise ConfigError("grad_clip_norm must be > 0 or None.")
-        if self.keep_checkpoints < 1: raise ConfigError(f"keep_checkpoints must be >= 1; got {self.keep_checkpoints}.")
-        if self.steps_saving is not None and (self.steps_saving < 1 or self.output_dir is None):
-            raise ConfigError("steps_saving needs output_dir (the folder the checkpoints go to) and must be >= 1.")
-        if self.resume_from_checkpoint == 'latest' and self.output_dir is None:
-            raise ConfigError("resume_from_checkpoint='latest' looks for checkpoints under output_dir: set output_dir (and steps_saving to write them).")
-        if self.scheduler_cls == 'ReduceLROnPlateau' and self.scheduler_step == 'batch':
-            raise ConfigError("ReduceLROnPlateau steps on an epoch metric: use scheduler_step='epoch'.")
-        p = self.early_stopping_patience
-        if p is not None and (not isinstance(p, int) or isinstance(p, bool) or p < 1):
-            raise ConfigError(f"early_stopping_patience must be an int >= 1 (epochs without improvement) or None; got {p!r}.")
-        d = self.early_stopping_min_delta
-        if not isinstance(d, (int, float)) or isinstance(d, bool) or not d >= 0:
-            raise ConfigError(f"early_stopping_min_delta must be a number >= 0; got {d!r}.")
-        for f in ('amp', 'ddp_find_unused_parameters', 'distributed'):
-            v = getattr(self, f)
-            if not isinstance(v, bool) and not (f == 'distributed' and v is None):
-                raise ConfigError(f"{f} must be True or False{' or None (auto)' if f == 'distributed' else ''}; got {v!r}.")
-        if self.amp_dtype not in _AMP_DTYPES:
-            raise ConfigError(f"amp_dtype must be one of {list(_AMP_DTYPES)}; got {self.amp_dtype!r}. (float16 would need loss scaling: use bfloat16.)")
-        if self.ddp_backend is not None and self.ddp_backend not in _BACKENDS:
-            raise ConfigError(f"ddp_backend must be None (auto: nccl with CUDA, else gloo) or one of {list(_BACKENDS)}; got {self.ddp_backend!r}.")
+        _check_numbers(self); _check_ranges(self); _check_saving(self); _check_monitoring(self); _check_switches(self)
 
-# %% ../../nbs/21a_trainers_config.ipynb #df6f4671
+# %% ../../nbs/21a_trainers_config.ipynb #d213b553
+def _check_numbers(cfg):
+    "Counts are ints, the learning rate a number > 0, and there is at least one epoch."
+    for f in ('num_epochs', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'seed', 'keep_checkpoints', 'start_keep_best_epoch',
+              'gradient_accumulation_steps'):
+        v = getattr(cfg, f)
+        if not isinstance(v, int) or isinstance(v, bool): raise ConfigError(f"{f} must be an int; got {v!r} ({type(v).__name__}).")
+    if not isinstance(cfg.learning_rate, (int, float)) or isinstance(cfg.learning_rate, bool) or not cfg.learning_rate > 0:
+        raise ConfigError(f"learning_rate must be a number > 0; got {cfg.learning_rate!r}.")
+    if cfg.num_epochs < 1: raise ConfigError(f"num_epochs must be >= 1; got {cfg.num_epochs}.")
+
+# %% ../../nbs/21a_trainers_config.ipynb #df3e8f00
+def _check_ranges(cfg):
+    "scheduler_step is 'epoch' or 'batch'; sizes >= 1; grad_clip_norm > 0 or None; keep_checkpoints >= 1."
+    if cfg.scheduler_step not in ('epoch', 'batch'): raise ConfigError(f"scheduler_step must be 'epoch' or 'batch'; got '{cfg.scheduler_step}'.")
+    for f in ('per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'):
+        if getattr(cfg, f) < 1: raise ConfigError(f"{f} must be >= 1; got {getattr(cfg, f)}.")
+    if cfg.grad_clip_norm is not None and cfg.grad_clip_norm <= 0: raise ConfigError("grad_clip_norm must be > 0 or None.")
+    if cfg.keep_checkpoints < 1: raise ConfigError(f"keep_checkpoints must be >= 1; got {cfg.keep_checkpoints}.")
+
+# %% ../../nbs/21a_trainers_config.ipynb #f658b9b2
+def _check_saving(cfg):
+    "steps_saving and resume_from_checkpoint='latest' need output_dir."
+    if cfg.steps_saving is not None and (cfg.steps_saving < 1 or cfg.output_dir is None):
+        raise ConfigError("steps_saving needs output_dir (the folder the checkpoints go to) and must be >= 1.")
+    if cfg.resume_from_checkpoint == 'latest' and cfg.output_dir is None:
+        raise ConfigError("resume_from_checkpoint='latest' looks for checkpoints under output_dir: set output_dir (and steps_saving to write them).")
+
+# %% ../../nbs/21a_trainers_config.ipynb #e3c6912e
+def _check_monitoring(cfg):
+    "ReduceLROnPlateau steps per epoch; early_stopping_patience is an int >= 1 or None; early_stopping_min_delta a number >= 0."
+    if cfg.scheduler_cls == 'ReduceLROnPlateau' and cfg.scheduler_step == 'batch':
+        raise ConfigError("ReduceLROnPlateau steps on an epoch metric: use scheduler_step='epoch'.")
+    p = cfg.early_stopping_patience
+    if p is not None and (not isinstance(p, int) or isinstance(p, bool) or p < 1):
+        raise ConfigError(f"early_stopping_patience must be an int >= 1 (epochs without improvement) or None; got {p!r}.")
+    d = cfg.early_stopping_min_delta
+    if not isinstance(d, (int, float)) or isinstance(d, bool) or not d >= 0:
+        raise ConfigError(f"early_stopping_min_delta must be a number >= 0; got {d!r}.")
+
+# %% ../../nbs/21a_trainers_config.ipynb #6d925307
+_AMP_DTYPES = ('bfloat16',)
+_BACKENDS = ('gloo', 'nccl', 'mpi', 'ucc', 'xccl')
+
+def _check_switches(cfg):
+    "Boolean switches are booleans; amp_dtype and ddp_backend are among the supported ones."
+    for f in ('amp', 'ddp_find_unused_parameters', 'distributed'):
+        v = getattr(cfg, f)
+        if not isinstance(v, bool) and not (f == 'distributed' and v is None):
+            raise ConfigError(f"{f} must be True or False{' or None (auto)' if f == 'distributed' else ''}; got {v!r}.")
+    if cfg.amp_dtype not in _AMP_DTYPES:
+        raise ConfigError(f"amp_dtype must be one of {list(_AMP_DTYPES)}; got {cfg.amp_dtype!r}. (float16 would need loss scaling: use bfloat16.)")
+    if cfg.ddp_backend is not None and cfg.ddp_backend not in _BACKENDS:
+        raise ConfigError(f"ddp_backend must be None (auto: nccl with CUDA, else gloo) or one of {list(_BACKENDS)}; got {cfg.ddp_backend!r}.")
+
+# %% ../../nbs/21a_trainers_config.ipynb #1b02e393
 def _lookup(module, name, what):
     cls = getattr(module, name, None)
     if not isinstance(cls, type):
@@ -94,6 +115,7 @@ def _lookup(module, name, what):
         raise ConfigError(f"Unknown {what} '{name}'." + (f" Did you mean one of {close}?" if close else "") + f" Choose a class of {module.__name__}.")
     return cls
 
+# %% ../../nbs/21a_trainers_config.ipynb #dc1d5929
 def build_optimizer(params, cfg: BaseTrainerConfig):
     "The optimizer named in the config."
     cls = _lookup(torch.optim, cfg.optimizer_cls, 'optimizer_cls')
@@ -105,6 +127,7 @@ def build_optimizer(params, cfg: BaseTrainerConfig):
     try: return cls(params, lr=cfg.learning_rate, **kw)
     except TypeError as e: raise ConfigError(f"optimizer_params {cfg.optimizer_params} don't fit {cfg.optimizer_cls}: {e}") from None
 
+# %% ../../nbs/21a_trainers_config.ipynb #75a1b7b9
 def build_scheduler(optimizer, cfg: BaseTrainerConfig):
     "The scheduler named in the config, or None."
     if cfg.scheduler_cls is None: return None

@@ -13,7 +13,7 @@ from ..callbacks import MetricsHistory
 # %% auto #0
 __all__ = ['dist_info', 'init_distributed']
 
-# %% ../../nbs/21b_trainers_distributed.ipynb #e415ac21
+# %% ../../nbs/21b_trainers_distributed.ipynb #c15eb1b9
 def dist_info() -> tuple:
     "(rank, world_size, local_rank) of this process: from the initialised process group, else from torchrun's variables, else (0, 1, 0)."
     dist, env = torch.distributed, os.environ
@@ -21,11 +21,13 @@ def dist_info() -> tuple:
         return dist.get_rank(), dist.get_world_size(), int(env.get('LOCAL_RANK', dist.get_rank()))
     return int(env.get('RANK', '0') or 0), int(env.get('WORLD_SIZE', '1') or 1), int(env.get('LOCAL_RANK', '0') or 0)
 
+# %% ../../nbs/21b_trainers_distributed.ipynb #1ac74a09
 def _destroy_group():
     try:
         if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     except Exception: pass
 
+# %% ../../nbs/21b_trainers_distributed.ipynb #d9e9befd
 def init_distributed(backend: str | None = None) -> tuple:
     "Join the process group launched by torchrun (env:// rendezvous) unless one is initialised already; returns `dist_info()`."
     dist = torch.distributed
@@ -41,10 +43,12 @@ def init_distributed(backend: str | None = None) -> tuple:
         atexit.register(_destroy_group)
     return dist_info()
 
+# %% ../../nbs/21b_trainers_distributed.ipynb #db41e22c
 def _wants_distributed(cfg) -> bool:
     if cfg.distributed is not None: return cfg.distributed
     return dist_info()[1] > 1
 
+# %% ../../nbs/21b_trainers_distributed.ipynb #ca3d5455
 class _EvalShardLoader(MultimodalDataLoader):
     "In-order batches of the samples rank, rank + world_size, …: over the processes every sample is evaluated once (no padding)."
     def __init__(self, dataset, batch_size: int, rank: int = 0, world_size: int = 1):
@@ -52,6 +56,7 @@ class _EvalShardLoader(MultimodalDataLoader):
     def _indices(self): return torch.arange(self.rank, len(self.dataset), self.world_size)
     def __len__(self): return math.ceil(len(range(self.rank, len(self.dataset), self.world_size)) / self.batch_size)
 
+# %% ../../nbs/21b_trainers_distributed.ipynb #8bd83086
 class _MainProcessHistory(MetricsHistory):
     "`MetricsHistory` whose file is written by rank 0 only (every process keeps the history in memory)."
     def on_epoch_end(self, trainer, epoch, metrics):

@@ -16,7 +16,7 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['TwoStepsTrainerConfig', 'stage_schedule', 'TwoStepsTrainer', 'AddDccaTrainerConfig', 'AddDccaTrainer']
 
-# %% ../../nbs/22_trainers_multistage.ipynb #9e1aee39
+# %% ../../nbs/22_trainers_multistage.ipynb #1ad87e5b
 _STAGE_FIELDS = ('learning_rate', 'optimizer_cls', 'optimizer_params', 'scheduler_cls', 'scheduler_params',
                  'per_device_train_batch_size', 'per_device_eval_batch_size')
 
@@ -32,8 +32,9 @@ class TwoStepsTrainerConfig(BaseTrainerConfig):
             if not isinstance(over, dict) or bad:
                 raise ConfigError(f"stage_overrides['{st}'] must be a dict of fields among {list(_STAGE_FIELDS)}; got {over!r}.")
 
-def stage_schedule(stages, num_epochs: int) -> list:
-    "[(stage, first epoch, last epoch)] for the declared stages in `num_epochs` epochs; the stage with epochs=None takes the rest."
+# %% ../../nbs/22_trainers_multistage.ipynb #e37608cc
+def _check_stages(stages, num_epochs: int):
+    "Raise a ConfigError unless the declared `stages` fit in `num_epochs` epochs."
     if not stages: raise ConfigError("The model declares no training stage.")
     names = [s.name for s in stages]
     if len(set(names)) != len(names): raise ConfigError(f"Stage names must be unique; got {names}.")
@@ -48,13 +49,19 @@ def stage_schedule(stages, num_epochs: int) -> list:
         lens = {s.name: s.epochs for s in stages}
         raise ConfigError(f"num_epochs={num_epochs} does not fit the model's stages {lens} (None = the rest): "
                           f"set num_epochs {'>= ' + str(need) if open_ else '= ' + str(fixed)}.")
+
+# %% ../../nbs/22_trainers_multistage.ipynb #6c7c6994
+def stage_schedule(stages, num_epochs: int) -> list:
+    "[(stage, first epoch, last epoch)] for the declared stages in `num_epochs` epochs; the stage with epochs=None takes the rest."
+    _check_stages(stages, num_epochs)
+    fixed = sum(s.epochs for s in stages if s.epochs is not None)
     out, e = [], 1
     for s in stages:
         n = s.epochs if s.epochs is not None else num_epochs - fixed
         out.append((s, e, e + n - 1)); e += n
     return out
 
-# %% ../../nbs/22_trainers_multistage.ipynb #45ddadf9
+# %% ../../nbs/22_trainers_multistage.ipynb #83bbee6a
 class TwoStepsTrainer(BaseTrainer):
     "Trains a `MultiStageMixin` model stage after stage (freezing the rest, fresh optimizer and scheduler per stage, mid-stage resume)."
     config_class = TwoStepsTrainerConfig
@@ -67,51 +74,64 @@ class TwoStepsTrainer(BaseTrainer):
             raise ConfigError(f"{type(model).__name__} declares no training stages; train it with BaseTrainer, or mix MultiStageMixin into the "
                               "model class and declare training_stages().")
         self.schedule = stage_schedule(model.training_stages(), cfg.num_epochs)
-        names = [s.name for s, _, _ in self.schedule]
-        unknown = [k for k in (cfg.stage_overrides or {}) if k not in names]
-        if unknown: raise ConfigError(f"stage_overrides names stages {unknown} that {type(model).__name__} does not have; its stages are {names}.")
-        for s, _, _ in self.schedule:
-            model.stage_parameter_names(s.name)   # validates what each stage trains
-            if cfg.drop_last and len(train_dataset) < self.stage_config(s.name, cfg).per_device_train_batch_size:
-                raise ConfigError(f"drop_last=True with {len(train_dataset)} training samples < the batch size of stage '{s.name}': no batch would be left.")
+        self._check_stage_settings(model, train_dataset, cfg)
         self.stage_index = None
         super().__init__(model, train_dataset, eval_dataset, cfg, callbacks)
         if self.stage_index is None: self.enter_stage(self.stage_index_at(self.start_epoch))   # (a resume has entered its stage already)
 
-    def stage_config(self, name: str, cfg=None) -> BaseTrainerConfig:
-        "The trainer config of stage `name`: the config with its `stage_overrides` applied."
-        cfg = cfg if cfg is not None else self.training_config
-        over = (cfg.stage_overrides or {}).get(name)
-        return dataclasses.replace(cfg, **over) if over else cfg
+# %% ../../nbs/22_trainers_multistage.ipynb #800a8acf
+@patch
+def stage_config(self: TwoStepsTrainer, name: str, cfg=None) -> BaseTrainerConfig:
+    "The trainer config of stage `name`: the config with its `stage_overrides` applied."
+    cfg = cfg if cfg is not None else self.training_config
+    over = (cfg.stage_overrides or {}).get(name)
+    return dataclasses.replace(cfg, **over) if over else cfg
 
-    def stage_index_at(self, epoch: int) -> int:
-        for i, (_, first, last) in enumerate(self.schedule):
-            if first <= epoch <= last: return i
-        return len(self.schedule) - 1
+# %% ../../nbs/22_trainers_multistage.ipynb #f10cb9f2
+@patch
+def _check_stage_settings(self: TwoStepsTrainer, model, train_dataset, cfg):
+    "The overrides name stages of the model, every stage trains existing parameters, and drop_last leaves every stage a batch."
+    names = [s.name for s, _, _ in self.schedule]
+    unknown = [k for k in (cfg.stage_overrides or {}) if k not in names]
+    if unknown: raise ConfigError(f"stage_overrides names stages {unknown} that {type(model).__name__} does not have; its stages are {names}.")
+    for s, _, _ in self.schedule:
+        model.stage_parameter_names(s.name)   # validates what each stage trains
+        if cfg.drop_last and len(train_dataset) < self.stage_config(s.name, cfg).per_device_train_batch_size:
+            raise ConfigError(f"drop_last=True with {len(train_dataset)} training samples < the batch size of stage '{s.name}': no batch would be left.")
 
-    @property
-    def stage(self) -> TrainingStage: return self.schedule[self.stage_index][0]
+# %% ../../nbs/22_trainers_multistage.ipynb #bc40c0db
+@patch
+def stage_index_at(self: TwoStepsTrainer, epoch: int) -> int:
+    for i, (_, first, last) in enumerate(self.schedule):
+        if first <= epoch <= last: return i
+    return len(self.schedule) - 1
 
-    def enter_stage(self, i: int):
-        "Freeze for stage i, fresh optimizer and scheduler over its parameters, its batch sizes, and restart the best-model selection."
-        st, first, _ = self.schedule[i]
-        self.model.set_stage(st.name)
-        cfg = self.stage_config(st.name)
-        self.optimizer = build_optimizer([p for p in self.model.parameters() if p.requires_grad], cfg)
-        self.scheduler = build_scheduler(self.optimizer, cfg)
-        self.train_loader.batch_size = cfg.per_device_train_batch_size
-        if self.eval_loader is not None: self.eval_loader.batch_size = cfg.per_device_eval_batch_size
-        self.best_metric, self.best_epoch, self._best_state = math.inf, None, None
-        self.first_best_epoch = max(first, cfg.start_keep_best_epoch)
-        self.stage_index = i
+@patch(as_prop=True)
+def stage(self: TwoStepsTrainer) -> TrainingStage: return self.schedule[self.stage_index][0]
 
-# %% ../../nbs/22_trainers_multistage.ipynb #eeade099
+# %% ../../nbs/22_trainers_multistage.ipynb #e4fc4cf0
+@patch
+def enter_stage(self: TwoStepsTrainer, i: int):
+    "Freeze for stage i, fresh optimizer and scheduler over its parameters, its batch sizes, and restart the best-model selection."
+    st, first, _ = self.schedule[i]
+    self.model.set_stage(st.name)
+    cfg = self.stage_config(st.name)
+    self.optimizer = build_optimizer([p for p in self.model.parameters() if p.requires_grad], cfg)
+    self.scheduler = build_scheduler(self.optimizer, cfg)
+    self.train_loader.batch_size = cfg.per_device_train_batch_size
+    if self.eval_loader is not None: self.eval_loader.batch_size = cfg.per_device_eval_batch_size
+    self.best_metric, self.best_epoch, self._best_state = math.inf, None, None
+    self.first_best_epoch = max(first, cfg.start_keep_best_epoch)
+    self.stage_index = i
+
+# %% ../../nbs/22_trainers_multistage.ipynb #53897e42
 @patch
 def train_epoch(self: TwoStepsTrainer, epoch: int) -> dict:
     i = self.stage_index_at(epoch)
     if i != self.stage_index: self.enter_stage(i)
     return {**BaseTrainer.train_epoch(self, epoch), 'stage': i}
 
+# %% ../../nbs/22_trainers_multistage.ipynb #01d47a34
 @patch
 def train(self: TwoStepsTrainer):
     "Train all the stages (continuing a resumed run); returns the metrics history. Afterwards every parameter is trainable again."
@@ -121,11 +141,13 @@ def train(self: TwoStepsTrainer):
         self.model.unfreeze()
         if getattr(self, '_best_model', None) is not None: self._best_model.unfreeze()
 
+# %% ../../nbs/22_trainers_multistage.ipynb #27db8b6e
 @patch
 def checkpoint_extra_state(self: TwoStepsTrainer):
     st, first, last = self.schedule[self.stage_index]
     return {'stage': st.name, 'stage_index': self.stage_index, 'schedule': [[s.name, f, l] for s, f, l in self.schedule]}
 
+# %% ../../nbs/22_trainers_multistage.ipynb #ec6c0395
 @patch
 def restore_checkpoint_extra_state(self: TwoStepsTrainer, extra):
     if not isinstance(extra, dict) or 'stage' not in extra:
@@ -139,8 +161,7 @@ def restore_checkpoint_extra_state(self: TwoStepsTrainer, extra):
                               f"give {now}. Use the same model config (stage lengths) and a num_epochs that keeps the finished stages.")
     self.enter_stage(i)
 
-
-# %% ../../nbs/22_trainers_multistage.ipynb #345d3abd
+# %% ../../nbs/22_trainers_multistage.ipynb #5a3467ed
 @config
 class AddDccaTrainerConfig(TwoStepsTrainerConfig):
     "TwoStepsTrainerConfig plus the learning rate and batch sizes of the DCCA stage."
@@ -153,6 +174,7 @@ class AddDccaTrainerConfig(TwoStepsTrainerConfig):
         for f in ('per_device_dcca_train_batch_size', 'per_device_dcca_eval_batch_size'):
             if not isinstance(getattr(self, f), int) or getattr(self, f) < 2: raise ConfigError(f"{f} must be an int >= 2; got {getattr(self, f)!r}.")
 
+# %% ../../nbs/22_trainers_multistage.ipynb #34847ac8
 class AddDccaTrainer(TwoStepsTrainer):
     "Multi-stage trainer for models with a 'dcca' stage (JNF-DCCA: DCCA, joint VAE, flows)."
     config_class = AddDccaTrainerConfig
@@ -166,9 +188,11 @@ class AddDccaTrainer(TwoStepsTrainer):
                               "than embedding dimensions); raise it or lower embedding_dcca_dim.")
         super().__init__(model, train_dataset, eval_dataset, training_config, callbacks)
 
-    def stage_config(self, name: str, cfg=None) -> BaseTrainerConfig:
-        cfg = cfg if cfg is not None else self.training_config
-        if name != 'dcca': return super().stage_config(name, cfg)
-        over = {'learning_rate': cfg.learning_rate_dcca, 'per_device_train_batch_size': cfg.per_device_dcca_train_batch_size,
-                'per_device_eval_batch_size': cfg.per_device_dcca_eval_batch_size, **(cfg.stage_overrides or {}).get('dcca', {})}
-        return dataclasses.replace(cfg, **over)
+# %% ../../nbs/22_trainers_multistage.ipynb #cfa31af4
+@patch
+def stage_config(self: AddDccaTrainer, name: str, cfg=None) -> BaseTrainerConfig:
+    cfg = cfg if cfg is not None else self.training_config
+    if name != 'dcca': return super(AddDccaTrainer, self).stage_config(name, cfg)
+    over = {'learning_rate': cfg.learning_rate_dcca, 'per_device_train_batch_size': cfg.per_device_dcca_train_batch_size,
+            'per_device_eval_batch_size': cfg.per_device_dcca_eval_batch_size, **(cfg.stage_overrides or {}).get('dcca', {})}
+    return dataclasses.replace(cfg, **over)
