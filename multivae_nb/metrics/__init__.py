@@ -5,11 +5,13 @@
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/39_metrics.ipynb #7afab52b
+# %% ../../nbs/39_metrics.ipynb #0dddc170
 from .base import Evaluator, EvaluatorConfig
 from .classifiers import (BaseClassifier, MLPClassifier, ConvClassifier, ArgmaxClassifier, PolyMNISTClassifier, default_classifier,
                                               train_classifier, classifier_accuracy, save_classifier, load_classifier,
                                               save_classifiers, load_classifiers, dataset_fingerprint)
+
+# %% ../../nbs/39_metrics.ipynb #c3b0e65e
 from .coherences import CoherenceEvaluator, CoherenceEvaluatorConfig
 from .likelihoods import LikelihoodsEvaluator, LikelihoodsEvaluatorConfig, conditional_log_likelihood
 from .clustering import Clustering, ClusteringConfig
@@ -17,6 +19,8 @@ from .reconstruction import Reconstruction, ReconstructionConfig, ssim
 from .visualization import Visualization, VisualizationConfig
 from .fid import (FIDEvaluator, FIDEvaluatorConfig, MeanFDEvaluator, MeanFDEvaluatorConfig, InceptionFeatures,
                                      frechet_distance, FeatureStats)
+
+# %% ../../nbs/39_metrics.ipynb #360489b7
 __all__ = ['Evaluator', 'EvaluatorConfig', 'BaseClassifier', 'MLPClassifier', 'ConvClassifier', 'ArgmaxClassifier', 'PolyMNISTClassifier', 'default_classifier',
            'train_classifier', 'classifier_accuracy', 'save_classifier', 'load_classifier', 'save_classifiers', 'load_classifiers', 'dataset_fingerprint',
            'CoherenceEvaluator', 'CoherenceEvaluatorConfig', 'LikelihoodsEvaluator', 'LikelihoodsEvaluatorConfig',

@@ -15,7 +15,7 @@ from ..callbacks import TrainingCallback
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['EvaluatorConfig', 'Evaluator', 'select', 'rows_observing']
+__all__ = ['EvaluatorConfig', 'Evaluator', 'rows_observing', 'select']
 
 # %% ../../nbs/30_metrics_base.ipynb #11299d5c
 @config
@@ -29,7 +29,7 @@ class EvaluatorConfig(BaseConfig):
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"seed must be an int; got {self.seed!r}.")
 
-# %% ../../nbs/30_metrics_base.ipynb #51a219df
+# %% ../../nbs/30_metrics_base.ipynb #8f206ad7
 def _check_callbacks(callbacks) -> list:
     cbs = list(callbacks or [])
     for c in cbs:
@@ -38,13 +38,22 @@ def _check_callbacks(callbacks) -> list:
                               f"got {type(c).__name__}.")
     return cbs
 
+# %% ../../nbs/30_metrics_base.ipynb #3891393a
 def _to_float(v):
     if torch.is_tensor(v):
         if v.numel() != 1: raise ConfigError(f"A metric must be a scalar; got a tensor of shape {tuple(v.shape)}.")
         return float(v.item())
     return float(v)
 
-# %% ../../nbs/30_metrics_base.ipynb #f11da944
+# %% ../../nbs/30_metrics_base.ipynb #a362a67d
+def _check_sampler(sampler):
+    "Refuse a latent sampler without a `.sample(n)` method, or one that is not fitted yet."
+    if not callable(getattr(sampler, 'sample', None)):
+        raise ConfigError(f"sampler must have a .sample(n) method returning ModelOutput(z=Tensor(n, latent_dim)); got {type(sampler).__name__}.")
+    if getattr(sampler, 'is_fitted', True) is False:
+        raise ConfigError(f"The {type(sampler).__name__} is not fitted yet; call sampler.fit(train_dataset) first.")
+
+# %% ../../nbs/30_metrics_base.ipynb #beb9c614
 class Evaluator:
     "Base of the evaluators: batches the test set, samples latents (prior or `sampler`), runs `compute()` seeded, saves and reports the metrics."
     name = 'evaluator'               # metrics file: {output}/{name}_metrics.json; passed to callbacks
@@ -63,44 +72,36 @@ class Evaluator:
             raise ConfigError(f"{type(self).__name__} needs eval_config={self.config_class.__name__}(...); got {type(self.eval_config).__name__}.")
         self.model, self.sampler, self.callbacks = model, sampler, _check_callbacks(callbacks)
         self.test_dataset = self._check_dataset(test_dataset, 'test_dataset')
-        if sampler is not None:
-            if not callable(getattr(sampler, 'sample', None)):
-                raise ConfigError(f"sampler must have a .sample(n) method returning ModelOutput(z=Tensor(n, latent_dim)); got {type(sampler).__name__}.")
-            if getattr(sampler, 'is_fitted', True) is False:
-                raise ConfigError(f"The {type(sampler).__name__} is not fitted yet; call sampler.fit(train_dataset) first.")
+        if sampler is not None: _check_sampler(sampler)
         self.output = None if output is None else Path(output)
         self.metrics = ModelOutput()
 
-    def _check_dataset(self, ds, what):
-        if not isinstance(ds, MultimodalBaseDataset):
-            raise ConfigError(f"{what} must be a MultimodalBaseDataset or IncompleteDataset; got {type(ds).__name__}.")
-        missing = [m for m in self.model.modalities if m not in ds.modalities]
-        if missing:
-            raise ConfigError(f"{what} lacks the model's modalities {missing}; it has {ds.modalities}, the model {self.model.modalities}.")
-        try: check_batch(self.model, next(iter(MultimodalDataLoader(ds, 2, shuffle=False))), check_finite=False)
-        except ConfigError as e: raise ConfigError(f"{what} does not fit the model: {e}") from None
-        return ds
+# %% ../../nbs/30_metrics_base.ipynb #a342759a
+@patch
+def _check_dataset(self: Evaluator, ds, what):
+    if not isinstance(ds, MultimodalBaseDataset):
+        raise ConfigError(f"{what} must be a MultimodalBaseDataset or IncompleteDataset; got {type(ds).__name__}.")
+    missing = [m for m in self.model.modalities if m not in ds.modalities]
+    if missing:
+        raise ConfigError(f"{what} lacks the model's modalities {missing}; it has {ds.modalities}, the model {self.model.modalities}.")
+    try: check_batch(self.model, next(iter(MultimodalDataLoader(ds, 2, shuffle=False))), check_finite=False)
+    except ConfigError as e: raise ConfigError(f"{what} does not fit the model: {e}") from None
+    return ds
 
-    @property
-    def device(self):
-        p = next(self.model.parameters(), None)
-        return p.device if p is not None else torch.device('cpu')
+# %% ../../nbs/30_metrics_base.ipynb #b283f81b
+@patch(as_prop=True)
+def device(self: Evaluator):
+    p = next(self.model.parameters(), None)
+    return p.device if p is not None else torch.device('cpu')
 
-# %% ../../nbs/30_metrics_base.ipynb #c96b1ea9
+# %% ../../nbs/30_metrics_base.ipynb #fc20aa94
 @patch
 def batches(self: Evaluator, dataset=None, batch_size: int | None = None):
     "Iterate over `dataset` (default: the test set) in order, in batches on the model's device."
     loader = MultimodalDataLoader(self.test_dataset if dataset is None else dataset, batch_size or self.eval_config.batch_size, shuffle=False)
     for b in loader: yield to_device(b, self.device)
 
-def select(batch, idx) -> DatasetOutput:
-    "The rows `idx` (indices or a bool mask) of a batch: data, masks and labels."
-    out = DatasetOutput(batch)
-    out['data'] = {m: x[idx] for m, x in batch['data'].items()}
-    if batch.get('masks') is not None: out['masks'] = {m: k[idx] for m, k in batch['masks'].items()}
-    if batch.get('labels') is not None: out['labels'] = batch['labels'][idx]
-    return out
-
+# %% ../../nbs/30_metrics_base.ipynb #387ad663
 def rows_observing(batch, mods, how: str = 'all') -> torch.Tensor:
     "(B,) bool: the samples of `batch` that observe all (how='all') or at least one (how='any') of `mods`."
     B = len(next(iter(batch['data'].values())))
@@ -110,8 +111,16 @@ def rows_observing(batch, mods, how: str = 'all') -> torch.Tensor:
     k = torch.stack([masks[m].to(dev) for m in mods])
     return k.all(0) if how == 'all' else k.any(0)
 
+# %% ../../nbs/30_metrics_base.ipynb #13668006
+def select(batch, idx) -> DatasetOutput:
+    "The rows `idx` (indices or a bool mask) of a batch: data, masks and labels."
+    out = DatasetOutput(batch)
+    out['data'] = {m: x[idx] for m, x in batch['data'].items()}
+    if batch.get('masks') is not None: out['masks'] = {m: k[idx] for m, k in batch['masks'].items()}
+    if batch.get('labels') is not None: out['labels'] = batch['labels'][idx]
+    return out
 
-# %% ../../nbs/30_metrics_base.ipynb #a56f5ab0
+# %% ../../nbs/30_metrics_base.ipynb #910fc57a
 @patch
 def sample_latent_codes(self: Evaluator, n: int) -> ModelOutput:
     "n latent codes from the fitted `sampler` if any, else from the model's prior: ModelOutput(z=(n, D), ...) (plus `modalities_z` for private latents)."
@@ -126,16 +135,19 @@ def sample_latent_codes(self: Evaluator, n: int) -> ModelOutput:
     if isinstance(out.get('modalities_z'), dict): out['modalities_z'] = {m: w.to(self.device) for m, w in out['modalities_z'].items()}
     return out
 
+# %% ../../nbs/30_metrics_base.ipynb #35d4fce8
 @patch
 def sample_latents(self: Evaluator, n: int) -> torch.Tensor:
     "n shared latent codes (n, D) from the fitted `sampler` if any, else from the prior."
     return self.sample_latent_codes(n)['z']
 
+# %% ../../nbs/30_metrics_base.ipynb #93bd4d1d
 def _chunk(codes: ModelOutput, i: int, j: int) -> ModelOutput:
     out = ModelOutput(codes); out['z'] = codes['z'][i:j]
     if isinstance(codes.get('modalities_z'), dict): out['modalities_z'] = {m: w[i:j] for m, w in codes['modalities_z'].items()}
     return out
 
+# %% ../../nbs/30_metrics_base.ipynb #8f45c2d9
 @patch
 @torch.no_grad()
 def generate_joint(self: Evaluator, n: int, modalities='all') -> ModelOutput:
@@ -146,11 +158,11 @@ def generate_joint(self: Evaluator, n: int, modalities='all') -> ModelOutput:
     out = ModelOutput({m: torch.cat([c[m] for c in chunks]) for m in mods}); out['z'] = codes['z']
     return out
 
-
-# %% ../../nbs/30_metrics_base.ipynb #326df300
+# %% ../../nbs/30_metrics_base.ipynb #efb2f4df
 @patch
 def compute(self: Evaluator) -> dict: raise NotImplementedError(f"{type(self).__name__} must implement compute() -> dict of metrics")
 
+# %% ../../nbs/30_metrics_base.ipynb #4b2290f5
 @patch
 @contextmanager
 def seeded(self: Evaluator):
@@ -163,6 +175,7 @@ def seeded(self: Evaluator):
             yield
     finally: self.model.train(was)
 
+# %% ../../nbs/30_metrics_base.ipynb #44ec559b
 @patch
 def eval(self: Evaluator) -> ModelOutput:
     "Compute the metrics (seeded, eval mode, no gradients); save them to `{output}/{name}_metrics.json`; call the callbacks; return them."
@@ -174,6 +187,7 @@ def eval(self: Evaluator) -> ModelOutput:
         if callable(hook): hook(dict(self.metrics), self.name)
     return self.metrics
 
+# %% ../../nbs/30_metrics_base.ipynb #931da8b3
 @patch
 def save_metrics(self: Evaluator, path=None) -> Path:
     "Write `self.metrics` as JSON (atomically: temporary file, then rename) to `path` or `{output}/{name}_metrics.json`."
@@ -182,9 +196,9 @@ def save_metrics(self: Evaluator, path=None) -> Path:
     tmp = path.with_suffix('.json.tmp'); tmp.write_text(json.dumps(dict(self.metrics), indent=1)); os.replace(tmp, path)
     return path
 
+# %% ../../nbs/30_metrics_base.ipynb #9b2f2649
 @patch
 def finish(self: Evaluator):
     "Close the experiment-tracker runs of the callbacks (those with a `finish` method): the reference library's `evaluator.finish()`."
     for c in self.callbacks:
         if callable(getattr(c, 'finish', None)): c.finish()
-

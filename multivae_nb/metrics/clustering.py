@@ -15,7 +15,7 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['ClusteringConfig', 'Clustering']
 
-# %% ../../nbs/35_metrics_clustering.ipynb #7b11ab57
+# %% ../../nbs/35_metrics_clustering.ipynb #02090061
 @config
 class ClusteringConfig(EvaluatorConfig):
     "k-means on the latent means; cluster labels by majority vote on the training set."
@@ -28,6 +28,7 @@ class ClusteringConfig(EvaluatorConfig):
             raise ConfigError(f"n_clusters must be None or a positive int; got {self.n_clusters!r}.")
         if not isinstance(self.n_init, int) or self.n_init < 1: raise ConfigError(f"n_init must be a positive int; got {self.n_init!r}.")
 
+# %% ../../nbs/35_metrics_clustering.ipynb #f4e87027
 class Clustering(Evaluator):
     "k-means on the training set's latent means, majority-labelled clusters, accuracy on the test set."
     name = 'clustering'
@@ -41,7 +42,7 @@ class Clustering(Evaluator):
             if ds.labels is None: raise ConfigError(f"Clustering needs class labels: {what}.labels is None.")
         self.cond_mod = _mods(model, self.eval_config.cond_mod, 'cond_mod')
 
-# %% ../../nbs/35_metrics_clustering.ipynb #53db0eb0
+# %% ../../nbs/35_metrics_clustering.ipynb #4acb7557
 @patch
 def latent_means(self: Clustering, dataset):
     "Latent means (n, D) and labels (n,) of the samples of `dataset` that observe part of `cond_mod` and have a known label (numpy)."
@@ -54,6 +55,7 @@ def latent_means(self: Clustering, dataset):
     if not zs: raise ConfigError(f"No sample observes any of {self.cond_mod} with a known label.")
     return torch.cat(zs).double().numpy(), torch.cat(ys).numpy()
 
+# %% ../../nbs/35_metrics_clustering.ipynb #caa8aeb8
 @patch
 def compute(self: Clustering) -> dict:
     from sklearn.cluster import KMeans
@@ -67,4 +69,3 @@ def compute(self: Clustering) -> dict:
     z_te, y_te = (z_tr, y_tr) if self.train_dataset is self.test_dataset else self.latent_means(self.test_dataset)
     pred = self.cluster_labels[self.kmeans.predict(z_te)]
     return {'cluster_accuracy': float((pred == y_te).mean()), 'n_clusters': k}
-

@@ -34,11 +34,21 @@ class CoherenceEvaluatorConfig(EvaluatorConfig):
         if self.joint_samples is not None and (not isinstance(self.joint_samples, int) or self.joint_samples < 0):
             raise ConfigError(f"joint_samples must be None or an int >= 0; got {self.joint_samples!r}.")
 
-# %% ../../nbs/32_metrics_coherences.ipynb #f5180c87
+# %% ../../nbs/32_metrics_coherences.ipynb #f66f2b4b
 def _classify(net, x, bs: int) -> torch.Tensor:
     "Predicted classes of x (n, ...) in chunks of `bs`."
     return torch.cat([net(x[i:i + bs]).argmax(-1) for i in range(0, len(x), bs)]) if len(x) else torch.zeros(0, dtype=torch.long, device=x.device)
 
+# %% ../../nbs/32_metrics_coherences.ipynb #19c3b01c
+def _check_classifiers(classifiers, modalities):
+    if not isinstance(classifiers, (dict, nn.ModuleDict)) or not classifiers:
+        raise ConfigError("classifiers must be a non-empty dict {modality: classifier}; see multivae_nb.metrics.classifiers.")
+    bad = [m for m in classifiers if m not in modalities]
+    if bad: raise ConfigError(f"classifiers has modalities {bad} that the model does not have ({modalities}).")
+    for m, c in classifiers.items():
+        if not callable(c): raise ConfigError(f"classifiers['{m}'] must be callable (x -> logits); got {type(c).__name__}.")
+
+# %% ../../nbs/32_metrics_coherences.ipynb #537c93be
 class CoherenceEvaluator(Evaluator):
     "Cross-modal coherences (per subset, per target, per subset size) and joint coherence, with one classifier per modality."
     name = 'coherence'
@@ -47,12 +57,7 @@ class CoherenceEvaluator(Evaluator):
     def __init__(self, model, classifiers: dict,   # {modality: classifier net (x -> logits)}; modalities without one are not scored
                  test_dataset, output=None, eval_config: CoherenceEvaluatorConfig | None = None, sampler=None, callbacks=None):
         super().__init__(model, test_dataset, output, eval_config, sampler, callbacks)
-        if not isinstance(classifiers, (dict, nn.ModuleDict)) or not classifiers:
-            raise ConfigError("classifiers must be a non-empty dict {modality: classifier}; see multivae_nb.metrics.classifiers.")
-        bad = [m for m in classifiers if m not in model.modalities]
-        if bad: raise ConfigError(f"classifiers has modalities {bad} that the model does not have ({model.modalities}).")
-        for m, c in classifiers.items():
-            if not callable(c): raise ConfigError(f"classifiers['{m}'] must be callable (x -> logits); got {type(c).__name__}.")
+        _check_classifiers(classifiers, model.modalities)
         if self.test_dataset.labels is None:
             raise ConfigError("Coherence needs class labels: test_dataset.labels is None.")
         self.classifiers = {m: classifiers[m] for m in model.modalities if m in classifiers}   # model order
@@ -63,24 +68,57 @@ class CoherenceEvaluator(Evaluator):
         if self.eval_config.subsets is None: return all_subsets(mods, 1, len(mods) - 1) if len(mods) > 1 else []
         return [tuple(_mods(self.model, list(s), 'subsets entry')) for s in self.eval_config.subsets]
 
-    def targets(self, subset) -> list:
-        "The modalities scored when conditioning on `subset`."
-        return [m for m in self.classifiers if self.eval_config.include_recon or m not in subset]
+# %% ../../nbs/32_metrics_coherences.ipynb #e50a0ac4
+@patch
+def targets(self: CoherenceEvaluator, subset) -> list:
+    "The modalities scored when conditioning on `subset`."
+    return [m for m in self.classifiers if self.eval_config.include_recon or m not in subset]
 
-# %% ../../nbs/32_metrics_coherences.ipynb #f9f4fb83
-def _name(s): return '+'.join(s)
-
+# %% ../../nbs/32_metrics_coherences.ipynb #c38c3b11
 def _ready(self):
     "Classifiers on the model's device, in eval mode (no dropout)."
     for c in self.classifiers.values():
         if isinstance(c, nn.Module): c.to(self.device).eval()
 
+# %% ../../nbs/32_metrics_coherences.ipynb #57f7ae29
+def _score(self, sb, s, right, count, n_cls):
+    "Add the predictions of every target of subset `s` on the rows `sb` to the per-class counts `right` and `count`."
+    tg = self.targets(s)
+    y = sb['labels']; per_class = torch.bincount(y, minlength=n_cls).cpu()
+    gen = self.model.predict(sb, cond_mod=list(s), gen_mod=tg)
+    for m in tg:
+        ok = _classify(self.classifiers[m], gen[m], self.eval_config.batch_size) == y
+        right[s, m] += torch.bincount(y[ok], minlength=n_cls).cpu(); count[s, m] += per_class
+
+# %% ../../nbs/32_metrics_coherences.ipynb #c0a65b52
+def _class_counts(self) -> tuple:
+    "Per (subset, target) pair, per class: correct predictions and scored samples over the test set, as two dicts of (n_classes,) tensors."
+    cfg = self.eval_config
+    n_cls = max(int(self.test_dataset.labels.max()) + 1, 1)
+    right = {(s, m): torch.zeros(n_cls) for s in self.subsets for m in self.targets(s)}
+    count = {k: torch.zeros(n_cls) for k in right}
+    for b in self.batches():
+        known = b['labels'] >= 0
+        for s in self.subsets:
+            rows = known & rows_observing(b, s, 'all' if cfg.incomplete == 'complete' else 'any')
+            if not bool(rows.any()): continue
+            _score(self, select(b, rows), s, right, count, n_cls)
+    return right, count
+
+# %% ../../nbs/32_metrics_coherences.ipynb #def6e736
 def _accuracy(right: torch.Tensor, count: torch.Tensor, average: str) -> float:
     "Accuracy from per-class counts: micro (over the samples) or macro (mean recall over the classes present); nan without samples."
     if int(count.sum()) == 0: return math.nan
     if average == 'micro': return (right.sum() / count.sum()).item()
     seen = count > 0; return (right[seen] / count[seen]).mean().item()
 
+# %% ../../nbs/32_metrics_coherences.ipynb #a52f42f6
+def _nanmean(v): v = [x for x in v if not math.isnan(x)]; return sum(v) / len(v) if v else math.nan
+
+# %% ../../nbs/32_metrics_coherences.ipynb #d0d581ae
+def _name(s): return '+'.join(s)
+
+# %% ../../nbs/32_metrics_coherences.ipynb #27258d0b
 def _coherence_results(self, right, count, average) -> tuple:
     "Under one average: (the cross-coherence keys — per pair, per subset, per size, overall —, the pair accuracies, the subset accuracies)."
     cross = {k: _accuracy(right[k], count[k], average) for k in right}
@@ -91,26 +129,23 @@ def _coherence_results(self, right, count, average) -> tuple:
     if self.subsets: out['mean_coherence'] = _nanmean(list(sub.values()))
     return out, cross, sub
 
+# %% ../../nbs/32_metrics_coherences.ipynb #9e0acdb3
+@patch
+@torch.no_grad()
+def joint_coherence(self: CoherenceEvaluator, n: int) -> float:
+    "Fraction of n joint generations (prior or sampler) on which the classifiers of all the modalities agree."
+    _ready(self); g = self.generate_joint(n, list(self.classifiers))
+    preds = torch.stack([_classify(c, g[m], self.eval_config.batch_size) for m, c in self.classifiers.items()])   # (M', n)
+    return (preds == preds[:1]).all(0).float().mean().item()
+
+# %% ../../nbs/32_metrics_coherences.ipynb #1c01616d
 @patch
 def compute(self: CoherenceEvaluator) -> dict:
     cfg = self.eval_config; _ready(self)
     out = {}
     n = len(self.test_dataset) if cfg.joint_samples is None else cfg.joint_samples   # first: its samples do not depend on the subsets
     if n > 0 and len(self.classifiers) > 1: out['joint_coherence'] = self.joint_coherence(n)
-    n_cls = max(int(self.test_dataset.labels.max()) + 1, 1)
-    right = {(s, m): torch.zeros(n_cls) for s in self.subsets for m in self.targets(s)}
-    count = {k: torch.zeros(n_cls) for k in right}
-    for b in self.batches():
-        known = b['labels'] >= 0
-        for s in self.subsets:
-            rows = known & rows_observing(b, s, 'all' if cfg.incomplete == 'complete' else 'any')
-            if not bool(rows.any()): continue
-            sb, tg = select(b, rows), self.targets(s)
-            y = sb['labels']; per_class = torch.bincount(y, minlength=n_cls).cpu()
-            gen = self.model.predict(sb, cond_mod=list(s), gen_mod=tg)
-            for m in tg:
-                ok = _classify(self.classifiers[m], gen[m], cfg.batch_size) == y
-                right[s, m] += torch.bincount(y[ok], minlength=n_cls).cpu(); count[s, m] += per_class
+    right, count = _class_counts(self)
     self.counts = {k: int(c.sum()) for k, c in count.items()}
     self._right, self._count = right, count
     res = {a: _coherence_results(self, right, count, a) for a in ('micro', 'macro')}
@@ -121,16 +156,7 @@ def compute(self: CoherenceEvaluator) -> dict:
     out.update({f'{k}_{other}': v for k, v in self.results_by_average[other].items() if k.startswith('mean_coherence')})
     return out
 
-def _nanmean(v): v = [x for x in v if not math.isnan(x)]; return sum(v) / len(v) if v else math.nan
-
-@patch
-@torch.no_grad()
-def joint_coherence(self: CoherenceEvaluator, n: int) -> float:
-    "Fraction of n joint generations (prior or sampler) on which the classifiers of all the modalities agree."
-    _ready(self); g = self.generate_joint(n, list(self.classifiers))
-    preds = torch.stack([_classify(c, g[m], self.eval_config.batch_size) for m, c in self.classifiers.items()])   # (M', n)
-    return (preds == preds[:1]).all(0).float().mean().item()
-
+# %% ../../nbs/32_metrics_coherences.ipynb #f44a9a3d
 @patch
 def by_size(self: CoherenceEvaluator, average: str = 'micro', include_inputs: bool = False) -> dict:
     """{k: coherence with k inputs} from the last `eval()`: the mean over the subsets of size k of the mean over their targets — the modalities outside
@@ -145,4 +171,3 @@ def by_size(self: CoherenceEvaluator, average: str = 'micro', include_inputs: bo
         tg = [m for m in self.classifiers if include_inputs or m not in s]
         per.setdefault(len(s), []).append(_nanmean([_accuracy(self._right[s, m], self._count[s, m], average) for m in tg]))
     return {k: _nanmean(v) for k, v in sorted(per.items())}
-

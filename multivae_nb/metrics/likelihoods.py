@@ -37,7 +37,7 @@ class LikelihoodsEvaluatorConfig(EvaluatorConfig):
         if isinstance(self.conditional, str) and self.conditional != 'all':
             raise ConfigError(f"conditional must be None, 'all' or a list of [cond_mods, gen_mods] pairs; got {self.conditional!r}.")
 
-# %% ../../nbs/33_metrics_likelihoods.ipynb #1e920b93
+# %% ../../nbs/33_metrics_likelihoods.ipynb #e6ba48c8
 @torch.no_grad()
 def conditional_log_likelihood(model: BaseMultiVAE, inputs, cond_mod, gen_mod, K: int = 1000, batch_size_K: int = 100) -> torch.Tensor:
     "Per-sample estimate (B,) of log p(x_gen | x_cond) = log mean_k p(x_gen | z_k), z_k ~ q(z | x_cond) (private latents of x_gen: from the model's generation prior)."
@@ -52,14 +52,39 @@ def conditional_log_likelihood(model: BaseMultiVAE, inputs, cond_mod, gen_mod, K
         lws.append(sum(model.recon_log_likelihoods(z, inputs, G).values()))
     return log_mean_exp(torch.cat(lws, 0), 0)
 
-# %% ../../nbs/33_metrics_likelihoods.ipynb #7c1c2fc5
+# %% ../../nbs/33_metrics_likelihoods.ipynb #3912e7dc
+def _ratio_log_likelihood(model, sb, C, G, K, kb) -> torch.Tensor:
+    "Per-sample log p(x_C, x_G) - log p(x_C), each estimated by importance sampling (proposals q(z | x_C ∪ x_G) and q(z | x_C))."
+    return (model.log_likelihood(sb, K, kb, proposal_mod=list(C + G), target_mod=list(C + G))
+            - model.log_likelihood(sb, K, kb, proposal_mod=list(C), target_mod=list(C)))
+
+# %% ../../nbs/33_metrics_likelihoods.ipynb #4e23ffe7
 def _mean_se(x: torch.Tensor):
     n = len(x)
     if n == 0: return math.nan, math.nan
     return x.mean().item(), (x.std().item() / math.sqrt(n) if n > 1 else math.nan)
 
+# %% ../../nbs/33_metrics_likelihoods.ipynb #7ae71584
 def _name(s): return '+'.join(s)
 
+# %% ../../nbs/33_metrics_likelihoods.ipynb #0a847aff
+def _conditional_pairs(model, c) -> list:
+    "The (cond, gen) tuples of the config's `conditional`: None, 'all', or [[cond mods, gen mods], ...]."
+    mods = model.modalities
+    if c is None: return []
+    if c == 'all':
+        from multivae_nb.distributions import subsets
+        return [(s, tuple(m for m in mods if m not in s)) for s in subsets(mods, 1, len(mods) - 1)]
+    pairs = []
+    for p in c:
+        if not isinstance(p, (list, tuple)) or len(p) != 2:
+            raise ConfigError(f"conditional entries must be [cond_mods, gen_mods] pairs, e.g. [['images'], ['labels']]; got {p!r}.")
+        C, G = tuple(_mods(model, p[0], 'cond_mods')), tuple(_mods(model, p[1], 'gen_mods'))
+        if set(C) & set(G): raise ConfigError(f"conditional pair {p!r}: cond and gen modalities must be disjoint.")
+        pairs.append((C, G))
+    return pairs
+
+# %% ../../nbs/33_metrics_likelihoods.ipynb #4d41c6aa
 class LikelihoodsEvaluator(Evaluator):
     "Joint NLL (complete samples; `observed_nll` over all samples of an incomplete set) and conditional NLLs, with standard errors."
     name = 'likelihoods'
@@ -69,58 +94,52 @@ class LikelihoodsEvaluator(Evaluator):
         super().__init__(model, test_dataset, output, eval_config, sampler, callbacks)
         self.pairs = self._pairs()
 
-    def _pairs(self) -> list:
-        c, mods = self.eval_config.conditional, self.model.modalities
-        if c is None: return []
-        if c == 'all':
-            from multivae_nb.distributions import subsets
-            return [(s, tuple(m for m in mods if m not in s)) for s in subsets(mods, 1, len(mods) - 1)]
-        pairs = []
-        for p in c:
-            if not isinstance(p, (list, tuple)) or len(p) != 2:
-                raise ConfigError(f"conditional entries must be [cond_mods, gen_mods] pairs, e.g. [['images'], ['labels']]; got {p!r}.")
-            C, G = tuple(_mods(self.model, p[0], 'cond_mods')), tuple(_mods(self.model, p[1], 'gen_mods'))
-            if set(C) & set(G): raise ConfigError(f"conditional pair {p!r}: cond and gen modalities must be disjoint.")
-            pairs.append((C, G))
-        return pairs
+    def _pairs(self) -> list: return _conditional_pairs(self.model, self.eval_config.conditional)
 
-    @property
-    def batch_size_k(self) -> int:
-        "K-chunk size: `batch_size_k`, or the largest with batch_size * batch_size_k <= max_rows (at least 1, at most K)."
-        cfg = self.eval_config
-        k = cfg.batch_size_k or max(1, cfg.max_rows // cfg.batch_size)
-        return min(k, cfg.num_samples)
+# %% ../../nbs/33_metrics_likelihoods.ipynb #08c757c4
+@patch(as_prop=True)
+def batch_size_k(self: LikelihoodsEvaluator) -> int:
+    "K-chunk size: `batch_size_k`, or the largest with batch_size * batch_size_k <= max_rows (at least 1, at most K)."
+    cfg = self.eval_config
+    k = cfg.batch_size_k or max(1, cfg.max_rows // cfg.batch_size)
+    return min(k, cfg.num_samples)
 
-# %% ../../nbs/33_metrics_likelihoods.ipynb #58cf82d5
+# %% ../../nbs/33_metrics_likelihoods.ipynb #34e8efd3
+def _joint(self, K, kb) -> dict:
+    "joint_nll over the complete samples (and observed_nll over all the samples of an incomplete set), with standard errors and counts."
+    lls, complete = [], []
+    for b in self.batches():
+        lls.append(self.model.log_likelihood(b, K=K, batch_size_K=kb)); complete.append(rows_observing(b, self.model.modalities))
+    ll, complete = torch.cat(lls).cpu(), torch.cat(complete).cpu()
+    self.joint_log_likelihoods, self.complete = ll, complete
+    m, se = _mean_se(ll[complete])
+    out = dict(joint_nll=-m, joint_nll_se=se, joint_n=int(complete.sum()))
+    if not bool(complete.all()):
+        m, se = _mean_se(ll)
+        out.update(observed_nll=-m, observed_nll_se=se, observed_n=len(ll))
+    return out
+
+# %% ../../nbs/33_metrics_likelihoods.ipynb #dc007775
+def _cond_log_likelihoods(self, C, G, K, kb) -> torch.Tensor:
+    "Per-sample estimates of log p(x_G | x_C) over the samples observing all of C and G (in test-set order)."
+    lls = []
+    for b in self.batches():
+        rows = rows_observing(b, C + G)
+        if not bool(rows.any()): continue
+        sb = select(b, rows)
+        if self.eval_config.cond_estimator == 'posterior':
+            lls.append(conditional_log_likelihood(self.model, sb, list(C), list(G), K, kb))
+        else: lls.append(_ratio_log_likelihood(self.model, sb, C, G, K, kb))
+    return torch.cat(lls).cpu() if lls else torch.zeros(0)
+
+# %% ../../nbs/33_metrics_likelihoods.ipynb #cfc45d8d
 @patch
 def compute(self: LikelihoodsEvaluator) -> dict:
-    cfg, mods, K, kb = self.eval_config, self.model.modalities, self.eval_config.num_samples, self.batch_size_k
-    out = {}
-    if cfg.joint:
-        lls, complete = [], []
-        for b in self.batches():
-            lls.append(self.model.log_likelihood(b, K=K, batch_size_K=kb)); complete.append(rows_observing(b, mods))
-        ll, complete = torch.cat(lls).cpu(), torch.cat(complete).cpu()
-        self.joint_log_likelihoods, self.complete = ll, complete
-        m, se = _mean_se(ll[complete])
-        out.update(joint_nll=-m, joint_nll_se=se, joint_n=int(complete.sum()))
-        if not bool(complete.all()):
-            m, se = _mean_se(ll)
-            out.update(observed_nll=-m, observed_nll_se=se, observed_n=len(ll))
+    cfg, K, kb = self.eval_config, self.eval_config.num_samples, self.batch_size_k
+    out = _joint(self, K, kb) if cfg.joint else {}
     self.cond_log_likelihoods = {}
     for C, G in self.pairs:
-        lls = []
-        for b in self.batches():
-            rows = rows_observing(b, C + G)
-            if not bool(rows.any()): continue
-            sb = select(b, rows)
-            if cfg.cond_estimator == 'posterior':
-                lls.append(conditional_log_likelihood(self.model, sb, list(C), list(G), K, kb))
-            else:
-                lls.append(self.model.log_likelihood(sb, K, kb, proposal_mod=list(C + G), target_mod=list(C + G))
-                           - self.model.log_likelihood(sb, K, kb, proposal_mod=list(C), target_mod=list(C)))
-        ll = torch.cat(lls).cpu() if lls else torch.zeros(0)
-        self.cond_log_likelihoods[C, G] = ll
+        ll = self.cond_log_likelihoods[C, G] = _cond_log_likelihoods(self, C, G, K, kb)
         m, se = _mean_se(ll); key = f'{_name(C)}->{_name(G)}'
         out[f'cond_nll/{key}'], out[f'cond_nll_se/{key}'] = -m, se
     return out
