@@ -18,19 +18,39 @@ import multivae_nb
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['PRIVATE_MODES', 'SAMPLERS', 'COVARIANCE_TYPES', 'latent_codes', 'BaseSamplerConfig', 'BaseSampler',
+__all__ = ['SAMPLERS', 'PRIVATE_MODES', 'COVARIANCE_TYPES', 'latent_codes', 'BaseSamplerConfig', 'BaseSampler',
            'GaussianMixtureDensity', 'GaussianMixtureSamplerConfig', 'GaussianMixtureSampler', 'FlowDensity',
            'MAFSamplerConfig', 'MAFSampler']
 
-# %% ../nbs/40_samplers.ipynb #8635b3c2
-PRIVATE_MODES = ('auto', 'joint', 'separate', 'none')
-
+# %% ../nbs/40_samplers.ipynb #b82cf1b9
 def _check_dataset(dataset, model):
     if not isinstance(dataset, MultimodalBaseDataset):
         raise ConfigError(f"train_data must be a MultimodalBaseDataset (or IncompleteDataset) or a tensor of latent codes; got {type(dataset).__name__}.")
     missing = [m for m in model.modalities if m not in dataset.modalities]
     if missing: raise ConfigError(f"train_data lacks the model's modalities {missing}; it has {dataset.modalities}.")
 
+# %% ../nbs/40_samplers.ipynb #08c9277b
+def _keep_complete(batch, modalities):
+    "The samples of `batch` that observe every modality (the batch is modified in place), or None if there are none."
+    keep = torch.stack([batch['masks'][m] for m in modalities]).all(0)
+    if not bool(keep.any()): return None
+    batch['data'] = {m: x[keep] for m, x in batch['data'].items()}
+    batch['masks'] = {m: k[keep] for m, k in batch['masks'].items()}
+    batch.pop('labels', None)
+    return batch
+
+# %% ../nbs/40_samplers.ipynb #f9517cd7
+def _batch_codes(model, batch, use_mean: bool, private: bool, complete_only: bool) -> dict | None:
+    "{'z': (B, D)} (+ {m: (B, D_w)}) of one batch from the joint posterior; None if `complete_only` leaves no sample."
+    if complete_only and batch.get('masks') is not None:
+        batch = _keep_complete(batch, model.modalities)
+        if batch is None: return None
+    out = model.encode(batch, cond_mod='all', return_mean=use_mean)
+    codes = {'z': out.z}
+    if private and out.get('modalities_z'): codes.update({m: out.modalities_z[m] for m in model.modalities})
+    return codes
+
+# %% ../nbs/40_samplers.ipynb #9b2d184f
 @torch.no_grad()
 def latent_codes(model: BaseMultiVAE, dataset: MultimodalBaseDataset,
                  batch_size: int = 256,         # samples per encoder call
@@ -43,23 +63,22 @@ def latent_codes(model: BaseMultiVAE, dataset: MultimodalBaseDataset,
     was = model.training; model.eval(); codes = {}
     try:
         for batch in MultimodalDataLoader(dataset, batch_size, shuffle=False):
-            batch = to_device(batch, model.device)
-            if complete_only and batch.get('masks') is not None:
-                keep = torch.stack([batch['masks'][m] for m in model.modalities]).all(0)
-                if not bool(keep.any()): continue
-                batch['data'] = {m: x[keep] for m, x in batch['data'].items()}
-                batch['masks'] = {m: k[keep] for m, k in batch['masks'].items()}
-                batch.pop('labels', None)
-            out = model.encode(batch, cond_mod='all', return_mean=use_mean)
-            codes.setdefault('z', []).append(out.z)
-            if private and out.get('modalities_z'):
-                for m in model.modalities: codes.setdefault(m, []).append(out.modalities_z[m])
+            c = _batch_codes(model, to_device(batch, model.device), use_mean, private, complete_only)
+            for k, v in (c or {}).items(): codes.setdefault(k, []).append(v)
     finally: model.train(was)
     if not codes: raise ConfigError("complete_only=True but no sample of the dataset observes every modality; use complete_only=False.")
     return {k: torch.cat(v).detach() for k, v in codes.items()}
 
-# %% ../nbs/40_samplers.ipynb #2cb73811
+# %% ../nbs/40_samplers.ipynb #73020095
+def _check_positive_ints(cfg, fields):
+    "Raise a ConfigError unless each of `fields` of `cfg` is a positive int (not a bool)."
+    for f in fields:
+        v = getattr(cfg, f)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ConfigError(f"{f} must be a positive int; got {v!r}.")
+
+# %% ../nbs/40_samplers.ipynb #838cb661
 SAMPLERS = Registry('sampler')
+PRIVATE_MODES = ('auto', 'joint', 'separate', 'none')
 
 @config
 class BaseSamplerConfig(BaseConfig):
@@ -70,11 +89,11 @@ class BaseSamplerConfig(BaseConfig):
     private: str = 'auto'          # private latents: 'auto' ('joint' if encode returns modalities_z, else 'none'), 'joint', 'separate', 'none'
     seed: int = 0                  # seed of the fit (posterior draws, initialisations, mini-batches); the global RNG is left untouched
     def __post_init__(self):
-        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
-            raise ConfigError(f"batch_size must be a positive int; got {self.batch_size!r}.")
+        _check_positive_ints(self, ('batch_size',))
         if self.private not in PRIVATE_MODES: raise ConfigError(f"private must be one of {list(PRIVATE_MODES)}; got {self.private!r}.")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool): raise ConfigError(f"seed must be an int; got {self.seed!r}.")
 
+# %% ../nbs/40_samplers.ipynb #cbf1b960
 class BaseSampler:
     "Fits a density on the training set's latent codes; `sample(n)` -> ModelOutput(z=(n, D), [modalities_z], one_latent_space)."
     config_class = BaseSamplerConfig
@@ -90,14 +109,30 @@ class BaseSampler:
         self.model, self.sampler_config = model, cfg
         self.blocks, self.parts, self.densities, self.density_kwargs = None, None, None, None
 
-    @property
-    def is_fitted(self) -> bool: return self.densities is not None
+# %% ../nbs/40_samplers.ipynb #19862a02
+@patch(as_prop=True)
+def is_fitted(self: BaseSampler) -> bool: return self.densities is not None
 
-    def __repr__(self):
-        state = f"fitted on blocks {self.blocks}, parts {self.parts}" if self.is_fitted else "not fitted"
-        return f"{type(self).__name__}({self.sampler_config}, {state})"
+@patch
+def _check_fitted(self: BaseSampler):
+    if not self.is_fitted: raise ConfigError(f"The {type(self).__name__} is not fitted; call sampler.fit(train_dataset) first.")
 
-# %% ../nbs/40_samplers.ipynb #f6378e3e
+# %% ../nbs/40_samplers.ipynb #aeb53050
+@patch
+def __repr__(self: BaseSampler):
+    state = f"fitted on blocks {self.blocks}, parts {self.parts}" if self.is_fitted else "not fitted"
+    return f"{type(self).__name__}({self.sampler_config}, {state})"
+
+# %% ../nbs/40_samplers.ipynb #c611627f
+def _check_blocks(codes: dict):
+    "Every block of codes (N, dim) with the same N >= 2 and finite values."
+    N = len(codes['z'])
+    for k, v in codes.items():
+        if v.dim() != 2 or len(v) != N: raise ConfigError(f"Every block of codes must be (N, dim) with N={N}; '{k}' is {tuple(v.shape)}.")
+        if not bool(torch.isfinite(v).all()): raise ConfigError(f"The latent codes '{k}' hold NaN or inf; check the model (is it trained?).")
+    if N < 2: raise ConfigError(f"A density needs at least 2 latent codes; got {N}.")
+
+# %% ../nbs/40_samplers.ipynb #ed4120a2
 @patch
 def _check_codes(self: BaseSampler, codes) -> dict:
     if torch.is_tensor(codes): codes = {'z': codes}
@@ -108,13 +143,10 @@ def _check_codes(self: BaseSampler, codes) -> dict:
         raise ConfigError(f"The codes 'z' must have shape (N, latent_dim) = (N, {D}); got {tuple(codes['z'].shape)}.")
     extra = [k for k in codes if k != 'z' and k not in self.model.modalities]
     if extra: raise ConfigError(f"Unknown latent blocks {extra}: the private latents must be named by the model's modalities {self.model.modalities}.")
-    N = len(codes['z'])
-    for k, v in codes.items():
-        if v.dim() != 2 or len(v) != N: raise ConfigError(f"Every block of codes must be (N, dim) with N={N}; '{k}' is {tuple(v.shape)}.")
-        if not bool(torch.isfinite(v).all()): raise ConfigError(f"The latent codes '{k}' hold NaN or inf; check the model (is it trained?).")
-    if N < 2: raise ConfigError(f"A density needs at least 2 latent codes; got {N}.")
+    _check_blocks(codes)
     return {k: codes[k].detach().cpu() for k in ['z'] + [m for m in self.model.modalities if m in codes]}
 
+# %% ../nbs/40_samplers.ipynb #04d9d4a3
 def _parts_of(blocks, private):
     names = list(blocks); priv = names[1:]
     if private == 'auto': private = 'joint' if priv else 'none'
@@ -123,6 +155,13 @@ def _parts_of(blocks, private):
     if private == 'none': return [['z']]
     return [names] if private == 'joint' else [[n] for n in names]
 
+# %% ../nbs/40_samplers.ipynb #f3429069
+@patch
+def _fit_density(self: BaseSampler, x): raise NotImplementedError(f"{type(self).__name__} must implement _fit_density(x) -> (module, kwargs)")
+@patch
+def _build_density(self: BaseSampler, **kw): raise NotImplementedError(f"{type(self).__name__} must implement _build_density(**kwargs)")
+
+# %% ../nbs/40_samplers.ipynb #61b1f9c0
 @patch
 def fit(self: BaseSampler, train_data):
     "Encode `train_data` (a dataset, or precomputed codes: a Tensor (N, D) or {'z': ..., m: ...}) and fit the density; returns self."
@@ -139,10 +178,7 @@ def fit(self: BaseSampler, train_data):
     self.densities = nn.ModuleList([d for d, _ in fitted]); self.density_kwargs = [k for _, k in fitted]
     return self
 
-@patch
-def _check_fitted(self: BaseSampler):
-    if not self.is_fitted: raise ConfigError(f"The {type(self).__name__} is not fitted; call sampler.fit(train_dataset) first.")
-
+# %% ../nbs/40_samplers.ipynb #33d7f078
 @patch
 @torch.no_grad()
 def sample(self: BaseSampler, n: int) -> ModelOutput:
@@ -157,6 +193,12 @@ def sample(self: BaseSampler, n: int) -> ModelOutput:
     if out: return ModelOutput(z=z, modalities_z={m: out[m] for m in self.model.modalities if m in out}, one_latent_space=False)
     return ModelOutput(z=z, one_latent_space=True)
 
+# %% ../nbs/40_samplers.ipynb #c3ee9d2b
+def _dtype_of(module):
+    t = next(iter(list(module.parameters()) + list(module.buffers())))
+    return t.dtype
+
+# %% ../nbs/40_samplers.ipynb #11928478
 @patch
 @torch.no_grad()
 def log_prob(self: BaseSampler, codes) -> torch.Tensor:
@@ -167,16 +209,7 @@ def log_prob(self: BaseSampler, codes) -> torch.Tensor:
     if missing: raise ConfigError(f"log_prob needs the blocks {list(self.blocks)}; missing {missing}.")
     return sum(d.log_prob(torch.cat([codes[b].detach().cpu().to(torch.float64) for b in p], 1).to(_dtype_of(d))) for p, d in zip(self.parts, self.densities))
 
-def _dtype_of(module):
-    t = next(iter(list(module.parameters()) + list(module.buffers())))
-    return t.dtype
-
-@patch
-def _fit_density(self: BaseSampler, x): raise NotImplementedError(f"{type(self).__name__} must implement _fit_density(x) -> (module, kwargs)")
-@patch
-def _build_density(self: BaseSampler, **kw): raise NotImplementedError(f"{type(self).__name__} must implement _build_density(**kwargs)")
-
-# %% ../nbs/40_samplers.ipynb #5ccbfa6f
+# %% ../nbs/40_samplers.ipynb #20f12f0d
 def _write_sampler(self, folder):
     tensors = {k: v.detach().cpu().contiguous() for k, v in self.densities.state_dict().items()}
     save_file(tensors, str(folder / 'sampler.safetensors'))
@@ -185,12 +218,21 @@ def _write_sampler(self, folder):
             'model_class': type(self.model).__name__, 'weights_sha256': sha256_file(folder / 'sampler.safetensors')}
     (folder / 'sampler.json').write_text(json.dumps(info, indent=1))
 
+# %% ../nbs/40_samplers.ipynb #b21a5154
 @patch
 def save(self: BaseSampler, folder):
     "Save the fitted sampler to `folder` (sampler.json + sampler.safetensors, written atomically)."
     self._check_fitted()
     atomic_dir_write(folder, lambda tmp: _write_sampler(self, tmp))
 
+# %% ../nbs/40_samplers.ipynb #eedb9518
+def _check_layout(folder, blocks: dict, model):
+    "Refuse latent blocks that do not fit `model` (another latent size, or private latents of modalities it does not have)."
+    if blocks.get('z') != model.latent_dim or any(b not in model.modalities for b in blocks if b != 'z'):
+        raise CheckpointError(f"{folder} holds a sampler fitted on latent blocks {blocks}, which does not fit this {type(model).__name__} "
+                              f"(latent_dim={model.latent_dim}, modalities {model.modalities}).")
+
+# %% ../nbs/40_samplers.ipynb #7142a922
 @patch(cls_method=True)
 def load_from_folder(cls: BaseSampler, folder, model: BaseMultiVAE):
     "Rebuild a sampler saved with `save`, for `model` (the sampler class is read from the folder)."
@@ -198,9 +240,7 @@ def load_from_folder(cls: BaseSampler, folder, model: BaseMultiVAE):
     scls = SAMPLERS.get(info['sampler_class'])
     if not issubclass(scls, cls): raise CheckpointError(f"{folder} holds a {info['sampler_class']}, not a {cls.__name__}; use BaseSampler.load_from_folder.")
     blocks = info['blocks']
-    if blocks.get('z') != model.latent_dim or any(b not in model.modalities for b in blocks if b != 'z'):
-        raise CheckpointError(f"{folder} holds a sampler fitted on latent blocks {blocks}, which does not fit this {type(model).__name__} "
-                              f"(latent_dim={model.latent_dim}, modalities {model.modalities}).")
+    _check_layout(folder, blocks, model)
     s = scls(model, scls.config_class.from_dict(info['config']))
     s.blocks, s.parts, s.density_kwargs = blocks, info['parts'], info['density_kwargs']
     s.densities = nn.ModuleList([s._build_density(**kw) for kw in s.density_kwargs])
@@ -208,10 +248,7 @@ def load_from_folder(cls: BaseSampler, folder, model: BaseMultiVAE):
     except Exception as e: raise CheckpointError(f"Could not load {wp} into the {info['sampler_class']}: {e}") from e
     return s
 
-
-# %% ../nbs/40_samplers.ipynb #80fc1356
-COVARIANCE_TYPES = ('full', 'tied', 'diag', 'spherical')
-
+# %% ../nbs/40_samplers.ipynb #9a625173
 class GaussianMixtureDensity(nn.Module):
     "A Gaussian mixture with fitted weights (K,), means (K, D) and full covariances (K, D, D) stored as float64 buffers."
     def __init__(self, n_components: int, dim: int):
@@ -225,6 +262,7 @@ class GaussianMixtureDensity(nn.Module):
     def log_prob(self, x): return self.distribution().log_prob(x.to(torch.float64))
     def sample(self, n: int): return self.distribution().sample((n,))
 
+# %% ../nbs/40_samplers.ipynb #ef9820ef
 def _full_covariances(gmm, K, D):
     c = torch.as_tensor(gmm.covariances_, dtype=torch.float64)
     t = gmm.covariance_type
@@ -232,6 +270,9 @@ def _full_covariances(gmm, K, D):
     if t == 'tied': return c.expand(K, D, D).clone()
     if t == 'diag': return torch.diag_embed(c)
     return c.view(K, 1, 1) * torch.eye(D, dtype=torch.float64)
+
+# %% ../nbs/40_samplers.ipynb #60ed9bf8
+COVARIANCE_TYPES = ('full', 'tied', 'diag', 'spherical')
 
 @config
 class GaussianMixtureSamplerConfig(BaseSamplerConfig):
@@ -244,32 +285,34 @@ class GaussianMixtureSamplerConfig(BaseSamplerConfig):
     n_init: int = 1                   # EM restarts (the best is kept)
     def __post_init__(self):
         super().__post_init__()
-        for f in ('n_components', 'max_iter', 'n_init'):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ConfigError(f"{f} must be a positive int; got {v!r}.")
+        _check_positive_ints(self, ('n_components', 'max_iter', 'n_init'))
         if self.covariance_type not in COVARIANCE_TYPES:
             raise ConfigError(f"covariance_type must be one of {list(COVARIANCE_TYPES)}; got {self.covariance_type!r}.")
         if not self.tol > 0 or not self.reg_covar >= 0: raise ConfigError(f"tol must be > 0 and reg_covar >= 0; got {self.tol}, {self.reg_covar}.")
 
+# %% ../nbs/40_samplers.ipynb #185314fe
 @SAMPLERS.register
 class GaussianMixtureSampler(BaseSampler):
     "Gaussian mixture (scikit-learn EM) on the latent codes of the training set: GaussianMixtureSampler(model, n_components=10, ...)."
     config_class = GaussianMixtureSamplerConfig
     def _build_density(self, n_components: int, dim: int): return GaussianMixtureDensity(n_components, dim)
-    def _fit_density(self, x):
-        from sklearn.mixture import GaussianMixture
-        cfg = self.sampler_config; N, D = x.shape; K = cfg.n_components
-        if K > N:
-            warnings.warn(f"n_components={K} > {N} latent codes: fitting {N} components instead."); K = N
-        gmm = GaussianMixture(n_components=K, covariance_type=cfg.covariance_type, max_iter=cfg.max_iter, tol=cfg.tol,
-                              reg_covar=cfg.reg_covar, n_init=cfg.n_init, random_state=cfg.seed).fit(x.double().numpy())
-        if not gmm.converged_: warnings.warn(f"The Gaussian mixture did not converge in max_iter={cfg.max_iter} EM iterations.")
-        d = GaussianMixtureDensity(K, D)
-        d.weights.copy_(torch.as_tensor(gmm.weights_)); d.means.copy_(torch.as_tensor(gmm.means_))
-        d.covariances.copy_(_full_covariances(gmm, K, D))
-        return d, {'n_components': K, 'dim': D}
 
-# %% ../nbs/40_samplers.ipynb #dfeffaf7
+# %% ../nbs/40_samplers.ipynb #1ddb9d06
+@patch
+def _fit_density(self: GaussianMixtureSampler, x):
+    from sklearn.mixture import GaussianMixture
+    cfg = self.sampler_config; N, D = x.shape; K = cfg.n_components
+    if K > N:
+        warnings.warn(f"n_components={K} > {N} latent codes: fitting {N} components instead."); K = N
+    gmm = GaussianMixture(n_components=K, covariance_type=cfg.covariance_type, max_iter=cfg.max_iter, tol=cfg.tol,
+                          reg_covar=cfg.reg_covar, n_init=cfg.n_init, random_state=cfg.seed).fit(x.double().numpy())
+    if not gmm.converged_: warnings.warn(f"The Gaussian mixture did not converge in max_iter={cfg.max_iter} EM iterations.")
+    d = GaussianMixtureDensity(K, D)
+    d.weights.copy_(torch.as_tensor(gmm.weights_)); d.means.copy_(torch.as_tensor(gmm.means_))
+    d.covariances.copy_(_full_covariances(gmm, K, D))
+    return d, {'n_components': K, 'dim': D}
+
+# %% ../nbs/40_samplers.ipynb #e112e10a
 class FlowDensity(nn.Module):
     "A masked autoregressive flow (`multivae_nb.flows.MAF`) on standardised inputs: log_prob(u) = log p_flow((u - shift) / scale) - sum(log scale)."
     def __init__(self, dim: int, n_made: int = 3, hidden=(64, 64)):
@@ -279,6 +322,7 @@ class FlowDensity(nn.Module):
     def log_prob(self, u): return self.flow.log_prob((u - self.shift) / self.scale) - self.scale.log().sum()
     def sample(self, n: int): return self.flow.sample(n) * self.scale + self.shift
 
+# %% ../nbs/40_samplers.ipynb #0869111a
 @config
 class MAFSamplerConfig(BaseSamplerConfig):
     "MAFSampler: masked autoregressive flow (zuko) fitted by maximum likelihood."
@@ -291,14 +335,13 @@ class MAFSamplerConfig(BaseSamplerConfig):
     def __post_init__(self):
         super().__post_init__()
         self.hidden = tuple(self.hidden)
-        for f in ('n_made', 'epochs', 'fit_batch_size'):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ConfigError(f"{f} must be a positive int; got {v!r}.")
+        _check_positive_ints(self, ('n_made', 'epochs', 'fit_batch_size'))
         if not self.hidden or not all(isinstance(h, int) and h > 0 for h in self.hidden):
             raise ConfigError(f"hidden must be a non-empty tuple of positive ints, e.g. (64, 64); got {self.hidden!r}.")
         if not self.lr > 0: raise ConfigError(f"lr must be > 0; got {self.lr}.")
         if not 0 <= self.val_fraction < 1: raise ConfigError(f"val_fraction must be in [0, 1); got {self.val_fraction}.")
 
+# %% ../nbs/40_samplers.ipynb #9c74dd26
 @SAMPLERS.register
 class MAFSampler(BaseSampler):
     "Masked autoregressive flow (zuko) on the latent codes of the training set: MAFSampler(model, n_made=3, hidden=(64, 64), epochs=100)."
@@ -307,29 +350,45 @@ class MAFSampler(BaseSampler):
         super().__init__(model, sampler_config, **kwargs); _zuko()   # clear error now if zuko is missing
     def _build_density(self, dim: int, n_made: int, hidden): return FlowDensity(dim, n_made, hidden)
 
-# %% ../nbs/40_samplers.ipynb #7ff9fcd2
-@patch
-def _fit_density(self: MAFSampler, x):
-    "Fit a FlowDensity on the codes x (N, D) by maximum likelihood; `self.history` records the mean train/validation NLL per epoch."
-    cfg = self.sampler_config; x = x.float(); N, D = x.shape
-    perm = torch.randperm(N); n_val = int(round(cfg.val_fraction * N)) if N >= 10 else 0
-    val, tr = x[perm[:n_val]], x[perm[n_val:]]
-    d = FlowDensity(D, cfg.n_made, cfg.hidden)
-    d.shift.copy_(tr.mean(0)); d.scale.copy_(tr.std(0).clamp(min=1e-6) if len(tr) > 1 else torch.ones(D))
-    opt = torch.optim.Adam(d.flow.parameters(), lr=cfg.lr)
+# %% ../nbs/40_samplers.ipynb #0515a108
+def _holdout(x, val_fraction: float):
+    "(held-out codes, training codes): a random `val_fraction` of the rows of x held out (none if x has fewer than 10 rows)."
+    N = len(x); perm = torch.randperm(N); n_val = int(round(val_fraction * N)) if N >= 10 else 0
+    return x[perm[:n_val]], x[perm[n_val:]]
+
+# %% ../nbs/40_samplers.ipynb #b8e4044c
+def _train_epoch(d, opt, tr, batch_size: int) -> float:
+    "One pass of `opt` over the shuffled codes tr in mini-batches of `batch_size`: the mean training NLL."
+    d.train(); tot = 0.
+    for idx in torch.randperm(len(tr)).split(batch_size):
+        loss = -d.log_prob(tr[idx]).mean()
+        opt.zero_grad(); loss.backward(); opt.step(); tot += loss.item() * len(idx)
+    return tot / len(tr)
+
+# %% ../nbs/40_samplers.ipynb #ed326dac
+def _fit_epochs(d, opt, tr, val, cfg):
+    "Train d for `cfg.epochs`: the history [{'epoch', 'train_nll', 'val_nll'}] and the state of the best held-out epoch (None without held-out codes)."
     best, best_state, hist = math.inf, None, []
     with torch.enable_grad():
         for epoch in range(cfg.epochs):
-            d.train(); tot = 0.
-            for idx in torch.randperm(len(tr)).split(cfg.fit_batch_size):
-                loss = -d.log_prob(tr[idx]).mean()
-                opt.zero_grad(); loss.backward(); opt.step(); tot += loss.item() * len(idx)
-            rec = {'epoch': epoch + 1, 'train_nll': tot / len(tr)}
-            if n_val:
+            rec = {'epoch': epoch + 1, 'train_nll': _train_epoch(d, opt, tr, cfg.fit_batch_size)}
+            if len(val):
                 d.eval()
                 with torch.no_grad(): rec['val_nll'] = -d.log_prob(val).mean().item()
                 if rec['val_nll'] < best: best, best_state = rec['val_nll'], {k: v.clone() for k, v in d.state_dict().items()}
             hist.append(rec)
+    return hist, best_state
+
+# %% ../nbs/40_samplers.ipynb #6a232772
+@patch
+def _fit_density(self: MAFSampler, x):
+    "Fit a FlowDensity on the codes x (N, D) by maximum likelihood; `self.history` records the mean train/validation NLL per epoch."
+    cfg = self.sampler_config; x = x.float(); N, D = x.shape
+    val, tr = _holdout(x, cfg.val_fraction)
+    d = FlowDensity(D, cfg.n_made, cfg.hidden)
+    d.shift.copy_(tr.mean(0)); d.scale.copy_(tr.std(0).clamp(min=1e-6) if len(tr) > 1 else torch.ones(D))
+    opt = torch.optim.Adam(d.flow.parameters(), lr=cfg.lr)
+    hist, best_state = _fit_epochs(d, opt, tr, val, cfg)
     if best_state is not None: d.load_state_dict(best_state)
     if not all(math.isfinite(r['train_nll']) for r in hist[-1:]):
         raise ConfigError("The flow's training loss is not finite; lower lr or standardise the latent codes.")

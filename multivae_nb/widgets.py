@@ -25,7 +25,15 @@ def require_ipywidgets():
                           "Without it, LatentExplorer's methods (set_sample, set_cond, set_latent, generate, plot) still work.") from None
     return ipywidgets
 
-# %% ../nbs/38_widgets.ipynb #060856df
+# %% ../nbs/38_widgets.ipynb #f730e387
+def _check_explorer_args(model, dataset, span, n_sliders):
+    "Refuse a dataset that lacks the model's modalities, and sliders that cannot be shown."
+    missing = [m for m in model.modalities if m not in dataset.data]
+    if missing: raise ConfigError(f"The dataset lacks the model's modalities {missing}; it has {list(dataset.data)}.")
+    if not (isinstance(n_sliders, int) and n_sliders >= 1 and span > 0):
+        raise ConfigError(f"n_sliders must be an int >= 1 and span > 0; got n_sliders={n_sliders!r}, span={span!r}.")
+
+# %% ../nbs/38_widgets.ipynb #51902e8d
 class LatentExplorer:
     "Generate every modality from the posterior mean of one sample given chosen modalities, shifted by offsets on chosen latent dimensions."
     def __init__(self, model,              # a trained multimodal VAE (put in eval mode)
@@ -35,10 +43,7 @@ class LatentExplorer:
                  gen_mod='all',            # modalities to generate and show
                  span: float = 3.0,        # the sliders go from -span to +span around the centre
                  n_sliders: int = 4):      # latent dimensions shown at a time in the widget
-        missing = [m for m in model.modalities if m not in dataset.data]
-        if missing: raise ConfigError(f"The dataset lacks the model's modalities {missing}; it has {list(dataset.data)}.")
-        if not (isinstance(n_sliders, int) and n_sliders >= 1 and span > 0):
-            raise ConfigError(f"n_sliders must be an int >= 1 and span > 0; got n_sliders={n_sliders!r}, span={span!r}.")
+        _check_explorer_args(model, dataset, span, n_sliders)
         self.model, self.dataset = model.eval(), dataset
         self.gen_mod = _mods(model, gen_mod, 'gen_mod')
         self.span, self.n_sliders = float(span), n_sliders
@@ -48,10 +53,7 @@ class LatentExplorer:
         self.offsets = {s: torch.zeros(d, device=model.device) for s, d in self.spaces.items()}
         self._ui = None
 
-    @property
-    def modalities(self): return list(self.model.modalities)
-
-# %% ../nbs/38_widgets.ipynb #171e7940
+# %% ../nbs/38_widgets.ipynb #02c5de56
 @patch
 def _check_sample(self: LatentExplorer, i):
     if isinstance(i, torch.Tensor): i = i.item()
@@ -64,15 +66,9 @@ def _check_cond(self: LatentExplorer, cond_mod):
     if cond_mod is None or (isinstance(cond_mod, (list, tuple)) and len(cond_mod) == 0): return []
     return _mods(self.model, cond_mod, 'cond_mod')
 
-@patch
-def _load(self: LatentExplorer, i):
-    "Read sample i as a batch of one (on the model's device) and recompute the centre."
-    b = self.dataset[torch.tensor([i])]
-    dev = self.model.device
-    self.batch = type(b)(data={m: x.to(dev) for m, x in b.data.items()},
-                         **({'masks': {m: k.to(dev) for m, k in b.masks.items()}} if b.get('masks') is not None else {}))
-    self.i = i
-    self._center()
+# %% ../nbs/38_widgets.ipynb #609534ab
+@patch(as_prop=True)
+def modalities(self: LatentExplorer): return list(self.model.modalities)
 
 @patch
 def observed(self: LatentExplorer, m) -> bool:
@@ -85,6 +81,7 @@ def used_cond(self: LatentExplorer) -> list:
     "The conditioning modalities the current sample actually has."
     return [m for m in self.cond if self.observed(m)]
 
+# %% ../nbs/38_widgets.ipynb #b45e046a
 @patch
 @torch.no_grad()
 def _center(self: LatentExplorer):
@@ -100,7 +97,18 @@ def _center(self: LatentExplorer):
     self.center = c
     return c
 
-# %% ../nbs/38_widgets.ipynb #ec0e50d2
+# %% ../nbs/38_widgets.ipynb #8c0d68d5
+@patch
+def _load(self: LatentExplorer, i):
+    "Read sample i as a batch of one (on the model's device) and recompute the centre."
+    b = self.dataset[torch.tensor([i])]
+    dev = self.model.device
+    self.batch = type(b)(data={m: x.to(dev) for m, x in b.data.items()},
+                         **({'masks': {m: k.to(dev) for m, k in b.masks.items()}} if b.get('masks') is not None else {}))
+    self.i = i
+    self._center()
+
+# %% ../nbs/38_widgets.ipynb #949f2eb4
 @patch
 def latents(self: LatentExplorer) -> dict:
     "The latents handed to the decoders: the centre plus the offsets, as a batch of one."
@@ -108,6 +116,7 @@ def latents(self: LatentExplorer) -> dict:
     if len(self.spaces) > 1: out['modalities_z'] = {m: (self.center[m] + self.offsets[m])[None] for m in self.spaces if m != 'shared'}
     return out
 
+# %% ../nbs/38_widgets.ipynb #e609008f
 @patch
 @torch.no_grad()
 def generate(self: LatentExplorer) -> dict:
@@ -115,16 +124,13 @@ def generate(self: LatentExplorer) -> dict:
     out = self.model.decode(self.latents(), self.gen_mod)
     return {m: out[m][0] for m in self.gen_mod}
 
+# %% ../nbs/38_widgets.ipynb #34f7323f
 @patch
 def set_sample(self: LatentExplorer, i: int) -> dict:
     "Explore sample i (the offsets are kept)."
     self._load(self._check_sample(i)); return self.generate()
 
-@patch
-def set_cond(self: LatentExplorer, cond_mod) -> dict:
-    "Condition on `cond_mod` (a list of modalities, 'all', or [] for the prior); modalities the sample lacks are left out."
-    self.cond = self._check_cond(cond_mod); self._center(); return self.generate()
-
+# %% ../nbs/38_widgets.ipynb #155a8393
 @patch
 def set_latent(self: LatentExplorer, dim: int, value: float, space: str = 'shared') -> dict:
     "Set the offset of latent dimension `dim` of `space` ('shared' or a modality with a private latent) to `value`."
@@ -133,14 +139,24 @@ def set_latent(self: LatentExplorer, dim: int, value: float, space: str = 'share
         raise ConfigError(f"dim must be an int in [0, {self.spaces[space] - 1}] for the {space!r} latent; got {dim!r}.")
     self.offsets[space][int(dim)] = float(value); return self.generate()
 
+# %% ../nbs/38_widgets.ipynb #44275557
 @patch
 def reset(self: LatentExplorer) -> dict:
     "All offsets back to 0."
     for o in self.offsets.values(): o.zero_()
     return self.generate()
 
+# %% ../nbs/38_widgets.ipynb #16b02a26
+@patch
+def set_cond(self: LatentExplorer, cond_mod) -> dict:
+    "Condition on `cond_mod` (a list of modalities, 'all', or [] for the prior); modalities the sample lacks are left out."
+    self.cond = self._check_cond(cond_mod); self._center(); return self.generate()
 
-# %% ../nbs/38_widgets.ipynb #86aff33e
+# %% ../nbs/38_widgets.ipynb #9050d85c
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); return buf.getvalue()
+
+# %% ../nbs/38_widgets.ipynb #18e18525
 def _draw(ax, x: torch.Tensor, title: str):
     "An image modality as an image, anything else as a bar chart of its values (class probabilities for a label)."
     x = x.detach().float().cpu()
@@ -156,6 +172,24 @@ def _draw(ax, x: torch.Tensor, title: str):
         ax.tick_params(labelsize=7)
     ax.set_title(title, fontsize=9)
 
+# %% ../nbs/38_widgets.ipynb #c1e1966f
+@patch
+def _moved(self: LatentExplorer) -> str:
+    "The non-zero offsets as text, e.g. 'z[2] +1.5, w_labels[0] -1'."
+    moved = {s: [(d, round(float(v), 2)) for d, v in enumerate(o.tolist()) if v != 0] for s, o in self.offsets.items()}
+    name = lambda s, d: f'z[{d}]' if s == 'shared' else f'w_{s}[{d}]'
+    return ', '.join(f'{name(s, d)} {v:+g}' for s, dv in moved.items() for d, v in dv)
+
+# %% ../nbs/38_widgets.ipynb #b668054a
+@patch
+def _draw_given(self: LatentExplorer, ax, m, used: list):
+    "Modality m of the current sample on ax: 'condition' or 'not used', or a 'missing' placeholder."
+    if not self.observed(m):
+        ax.text(0.5, 0.5, 'missing', ha='center', va='center', color='0.5'); ax.set_axis_off()
+        ax.set_title(f'{m}: missing', fontsize=9)
+    else: _draw(ax, self.batch.data[m][0], f"{m}: {'condition' if m in used else 'not used'}")
+
+# %% ../nbs/38_widgets.ipynb #718a076a
 @patch
 def plot(self: LatentExplorer, outputs: dict | None = None) -> Figure:
     "Figure: the sample (top row: 'condition', 'not used' or 'missing') and the generated modalities (bottom row)."
@@ -163,30 +197,36 @@ def plot(self: LatentExplorer, outputs: dict | None = None) -> Figure:
     mods = self.modalities; fig = Figure(figsize=(2.4 * len(mods), 4.6)); axs = fig.subplots(2, len(mods), squeeze=False)
     used = self.used_cond
     for j, m in enumerate(mods):
-        if not self.observed(m):
-            axs[0, j].text(0.5, 0.5, 'missing', ha='center', va='center', color='0.5'); axs[0, j].set_axis_off()
-            axs[0, j].set_title(f'{m}: missing', fontsize=9)
-        else: _draw(axs[0, j], self.batch.data[m][0], f"{m}: {'condition' if m in used else 'not used'}")
+        self._draw_given(axs[0, j], m, used)
         if m in outputs: _draw(axs[1, j], outputs[m], f'generated {m}')
         else: axs[1, j].set_axis_off()
-    moved = {s: [(d, round(float(v), 2)) for d, v in enumerate(o.tolist()) if v != 0] for s, o in self.offsets.items()}
-    name = lambda s, d: f'z[{d}]' if s == 'shared' else f'w_{s}[{d}]'
-    moved = ', '.join(f'{name(s, d)} {v:+g}' for s, dv in moved.items() for d, v in dv)
+    moved = self._moved()
     fig.suptitle(f"sample {self.i}, conditioned on {', '.join(used) or 'nothing (prior mean)'}" + (f"; offsets {moved}" if moved else ''), fontsize=9)
     fig.tight_layout()
     fig._repr_png_ = lambda: _png(fig)   # a pyplot-free figure still shows as a picture in a notebook
     return fig
 
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); return buf.getvalue()
-
-
-# %% ../nbs/38_widgets.ipynb #f15ce6e2
+# %% ../nbs/38_widgets.ipynb #981923c5
 @patch
 def _pages(self: LatentExplorer, space):
     n, k = self.spaces[space], self.n_sliders
     return [(f'{a}–{min(a + k, n) - 1}' if min(a + k, n) - 1 > a else f'{a}', a) for a in range(0, n, k)]
 
+# %% ../nbs/38_widgets.ipynb #7ea471f1
+@patch
+def _make_controls(self: LatentExplorer, w) -> dict:
+    "The widget's controls (not wired yet), stored in `self._ui`; `w` is the ipywidgets module."
+    ui = self._ui = {'busy': False}
+    ui['sample'] = w.IntSlider(value=self.i, min=0, max=len(self.dataset) - 1, description='sample', continuous_update=False)
+    ui['boxes'] = {m: w.Checkbox(value=m in self.cond, description=m, indent=False) for m in self.modalities}
+    ui['space'] = w.Dropdown(options=list(self.spaces), value='shared', description='latent')
+    ui['page'] = w.Dropdown(options=self._pages('shared'), value=0, description='dims')
+    ui['sliders'] = [w.FloatSlider(value=0.0, min=-self.span, max=self.span, step=0.05, continuous_update=False, readout_format='+.2f')
+                     for _ in range(self.n_sliders)]
+    ui['reset'] = w.Button(description='reset offsets'); ui['status'] = w.HTML(); ui['out'] = w.Output()
+    return ui
+
+# %% ../nbs/38_widgets.ipynb #a2109ccf
 @patch
 def _sync_sliders(self: LatentExplorer):
     "Relabel the sliders for the current latent space and page, showing its offsets (without callbacks)."
@@ -199,6 +239,7 @@ def _sync_sliders(self: LatentExplorer):
             if on: s.description = f'z[{d}]' if space == 'shared' else f'w_{space}[{d}]'; s.value = float(self.offsets[space][d])
     finally: ui['busy'] = False
 
+# %% ../nbs/38_widgets.ipynb #e473b22d
 @patch
 def refresh(self: LatentExplorer):
     "Redraw the figure and the status line of the widget."
@@ -210,26 +251,22 @@ def refresh(self: LatentExplorer):
     ui['status'].value = (f"sample {self.i} — conditioning on {', '.join(self.used_cond) or 'nothing: prior mean'}"
                           + (f" ({', '.join(lost)} missing for this sample)" if lost else ''))
 
+# %% ../nbs/38_widgets.ipynb #d3380cd6
 @patch
-def widget(self: LatentExplorer):
-    "The ipywidgets UI (built once): sample slider, conditioning checkboxes, latent space and page of dimensions, offset sliders, figure."
-    if self._ui is not None: return self._ui['root']
-    w = require_ipywidgets()
-    ui = self._ui = {'busy': False}
-    ui['sample'] = w.IntSlider(value=self.i, min=0, max=len(self.dataset) - 1, description='sample', continuous_update=False)
-    ui['boxes'] = {m: w.Checkbox(value=m in self.cond, description=m, indent=False) for m in self.modalities}
-    ui['space'] = w.Dropdown(options=list(self.spaces), value='shared', description='latent')
-    ui['page'] = w.Dropdown(options=self._pages('shared'), value=0, description='dims')
-    ui['sliders'] = [w.FloatSlider(value=0.0, min=-self.span, max=self.span, step=0.05, continuous_update=False, readout_format='+.2f')
-                     for _ in range(self.n_sliders)]
-    ui['reset'] = w.Button(description='reset offsets'); ui['status'] = w.HTML(); ui['out'] = w.Output()
+def _guarded(self: LatentExplorer, fn):
+    "The callback of a control: fn(change), then a redraw; nothing while `busy`; a ConfigError goes to the status line."
+    ui = self._ui
+    def cb(change=None):
+        if ui['busy']: return
+        try: fn(change); self.refresh()
+        except ConfigError as e: ui['status'].value = f'<b>{e}</b>'
+    return cb
 
-    def guarded(fn):
-        def cb(change=None):
-            if ui['busy']: return
-            try: fn(change); self.refresh()
-            except ConfigError as e: ui['status'].value = f'<b>{e}</b>'
-        return cb
+# %% ../nbs/38_widgets.ipynb #ca5d3f3c
+@patch
+def _wire(self: LatentExplorer):
+    "Connect the controls in `self._ui` to the explorer's methods."
+    ui = self._ui; guarded = self._guarded
     ui['sample'].observe(guarded(lambda c: self.set_sample(c['new'])), 'value')
     for b in ui['boxes'].values():
         b.observe(guarded(lambda c: self.set_cond([m for m, x in ui['boxes'].items() if x.value])), 'value')
@@ -243,13 +280,21 @@ def widget(self: LatentExplorer):
     for k, s in enumerate(ui['sliders']):
         s.observe(guarded(lambda c, k=k: self.set_latent(ui['page'].value + k, c['new'], ui['space'].value)), 'value')
     ui['reset'].on_click(guarded(lambda _: (self.reset(), self._sync_sliders())))
+
+# %% ../nbs/38_widgets.ipynb #8f2dd725
+@patch
+def widget(self: LatentExplorer):
+    "The ipywidgets UI (built once): sample slider, conditioning checkboxes, latent space and page of dimensions, offset sliders, figure."
+    if self._ui is not None: return self._ui['root']
+    w = require_ipywidgets()
+    ui = self._make_controls(w); self._wire()
     self._sync_sliders(); self.refresh()
     ui['root'] = w.VBox([w.HBox([ui['sample'], *ui['boxes'].values()]), w.HBox([ui['space'], ui['page'], ui['reset']]),
                          *ui['sliders'], ui['status'], ui['out']])
     return ui['root']
 
+# %% ../nbs/38_widgets.ipynb #4bd34529
 @patch
 def _repr_mimebundle_(self: LatentExplorer, **kwargs):
     "In a notebook the explorer displays as its widget."
     return self.widget()._repr_mimebundle_(**kwargs)
-

@@ -15,11 +15,18 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['ssim', 'ReconstructionConfig', 'is_image', 'Reconstruction']
 
-# %% ../../nbs/36_metrics_reconstruction.ipynb #1121cc21
+# %% ../../nbs/36_metrics_reconstruction.ipynb #e28164a7
 def _gauss_window(size: int, sigma: float, dtype, device):
     t = torch.arange(size, dtype=dtype, device=device) - (size - 1) / 2
     g = torch.exp(-t ** 2 / (2 * sigma ** 2)); return g / g.sum()
 
+# %% ../../nbs/36_metrics_reconstruction.ipynb #e2d80939
+def _filt(t: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    "Separable 'valid' filter of t (n, 1, H, W) with the window g gᵀ (g of length k): shape (n, 1, H-k+1, W-k+1)."
+    k = len(g)
+    return F.conv2d(F.conv2d(t, g.view(1, 1, 1, k)), g.view(1, 1, k, 1))
+
+# %% ../../nbs/36_metrics_reconstruction.ipynb #72796cab
 def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     "SSIM of images x, y (*lead, C, H, W) with a Gaussian window; shape (*lead,) (mean over positions and channels)."
     if x.shape != y.shape: raise ConfigError(f"ssim needs images of the same shape; got {tuple(x.shape)} and {tuple(y.shape)}.")
@@ -27,16 +34,14 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size: in
     lead, (C, H, W) = x.shape[:-3], x.shape[-3:]
     k = min(win_size, H, W); k -= (k % 2 == 0)                                # largest odd window that fits
     g = _gauss_window(k, sigma, x.dtype, x.device)
-    def filt(t):                                                             # separable 'valid' Gaussian filter on (n, 1, H, W)
-        return F.conv2d(F.conv2d(t, g.view(1, 1, 1, k)), g.view(1, 1, k, 1))
     xs, ys = x.reshape(-1, 1, H, W), y.reshape(-1, 1, H, W)
-    mx, my = filt(xs), filt(ys)
-    vx, vy, cxy = filt(xs * xs) - mx ** 2, filt(ys * ys) - my ** 2, filt(xs * ys) - mx * my
+    mx, my = _filt(xs, g), _filt(ys, g)
+    vx, vy, cxy = _filt(xs * xs, g) - mx ** 2, _filt(ys * ys, g) - my ** 2, _filt(xs * ys, g) - mx * my
     C1, C2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     s = ((2 * mx * my + C1) * (2 * cxy + C2)) / ((mx ** 2 + my ** 2 + C1) * (vx + vy + C2))
     return s.mean((-1, -2)).reshape(*lead, C).mean(-1)
 
-# %% ../../nbs/36_metrics_reconstruction.ipynb #9bfdf795
+# %% ../../nbs/36_metrics_reconstruction.ipynb #a116b165
 @config
 class ReconstructionConfig(EvaluatorConfig):
     "MSE and SSIM of unimodal and joint reconstructions."
@@ -51,10 +56,12 @@ class ReconstructionConfig(EvaluatorConfig):
         if self.metric not in ('mse', 'ssim', 'all'): raise ConfigError(f"metric must be 'mse', 'ssim' or 'all'; got {self.metric!r}.")
         if not (self.unimodal or self.joint): raise ConfigError("Nothing to evaluate: set unimodal=True and/or joint=True.")
 
+# %% ../../nbs/36_metrics_reconstruction.ipynb #07ef79d5
 def is_image(shape) -> bool:
     "Whether samples of `shape` are images (C, H, W) SSIM can score."
     return len(shape) == 3 and shape[1] >= 3 and shape[2] >= 3
 
+# %% ../../nbs/36_metrics_reconstruction.ipynb #0420589a
 class Reconstruction(Evaluator):
     "MSE (summed over a sample's dimensions) and SSIM (images) of unimodal and joint reconstructions."
     name = 'reconstruction'
@@ -65,24 +72,37 @@ class Reconstruction(Evaluator):
         super().__init__(model, test_dataset, output, eval_config, sampler, callbacks)
         self.modalities = _mods(model, modalities, 'modalities')
 
+# %% ../../nbs/36_metrics_reconstruction.ipynb #65dc0f16
 @patch
-def compute(self: Reconstruction) -> dict:
+def _jobs(self: Reconstruction) -> list:
+    "(target, conditioning modalities, kind) of every reconstruction of a batch."
+    cfg = self.eval_config
+    return ([(m, [m], 'unimodal') for m in self.modalities] if cfg.unimodal else []) + \
+           ([(None, self.model.modalities, 'joint')] if cfg.joint else [])
+
+# %% ../../nbs/36_metrics_reconstruction.ipynb #34ecb3dc
+@patch
+def _scores(self: Reconstruction, sb, rec: dict, targets: list, kind: str):
+    "Yield (key, per-sample values) of each metric of the reconstructions `rec` of the batch `sb`, on the samples observing each target."
     cfg = self.eval_config
     want_mse, want_ssim = cfg.metric in ('mse', 'all'), cfg.metric in ('ssim', 'all')
-    sums, counts = {}, {}
-    def add(key, v): sums[key] = sums.get(key, 0.) + v.sum().item(); counts[key] = counts.get(key, 0) + len(v)
+    for m in targets:
+        keep = rows_observing(sb, [m])                               # ground truth needed
+        if not bool(keep.any()): continue
+        x, xh = sb['data'][m][keep], rec[m][keep]
+        if want_mse: yield f'mse/{kind}/{m}', ((xh - x) ** 2).flatten(1).sum(1)
+        if want_ssim and is_image(self.model.input_dims[m]): yield f'ssim/{kind}/{m}', ssim(xh, x, cfg.data_range)
+
+# %% ../../nbs/36_metrics_reconstruction.ipynb #28b05c33
+@patch
+def compute(self: Reconstruction) -> dict:
+    cfg, sums, counts = self.eval_config, {}, {}
     for b in self.batches():
-        jobs = ([(m, [m], 'unimodal') for m in self.modalities] if cfg.unimodal else []) + \
-               ([(None, self.model.modalities, 'joint')] if cfg.joint else [])
-        for target, cond, kind in jobs:
+        for target, cond, kind in self._jobs():
             rows = rows_observing(b, cond, 'any' if kind == 'joint' else 'all')
             if not bool(rows.any()): continue
             sb = select(b, rows); targets = [target] if target else self.modalities
             rec = self.model.predict(sb, cond_mod=cond, gen_mod=targets, return_mean=cfg.use_mean)
-            for m in targets:
-                keep = rows_observing(sb, [m])                               # ground truth needed
-                if not bool(keep.any()): continue
-                x, xh = sb['data'][m][keep], rec[m][keep]
-                if want_mse: add(f'mse/{kind}/{m}', ((xh - x) ** 2).flatten(1).sum(1))
-                if want_ssim and is_image(self.model.input_dims[m]): add(f'ssim/{kind}/{m}', ssim(xh, x, cfg.data_range))
+            for key, v in self._scores(sb, rec, targets, kind):
+                sums[key] = sums.get(key, 0.) + v.sum().item(); counts[key] = counts.get(key, 0) + len(v)
     return {k: sums[k] / counts[k] for k in sums}

@@ -31,7 +31,7 @@ class VisualizationConfig(EvaluatorConfig):
             v = getattr(self, f)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ConfigError(f"{f} must be a positive int; got {v!r}.")
 
-# %% ../../nbs/37_metrics_visualization.ipynb #1f694a93
+# %% ../../nbs/37_metrics_visualization.ipynb #cb9ed3cc
 def _as_images(x: np.ndarray) -> np.ndarray | None:
     "(n, H, W, C) array in [0, 1] if x (n, ...) holds images (channels first or last, or 2-D), else None."
     if x.ndim == 3: return x[..., None]
@@ -41,28 +41,46 @@ def _as_images(x: np.ndarray) -> np.ndarray | None:
         if x.shape[1] in (1, 3): return np.moveaxis(x, 1, -1)
     return None
 
+# %% ../../nbs/37_metrics_visualization.ipynb #0d49fab1
+def _image_row(ax, imgs: np.ndarray, cmap: str):
+    "Images (n, H, W, C) side by side on ax, clipped to [0, 1], with 1-pixel white gaps."
+    n = len(imgs); imgs = np.clip(imgs, 0, 1); H, W, C = imgs.shape[1:]
+    strip = np.ones((H, n * (W + 1) - 1, C))                    # 1-pixel white gaps
+    for i in range(n): strip[:, i * (W + 1):i * (W + 1) + W] = imgs[i]
+    ax.imshow(strip[..., 0] if C == 1 else strip, cmap=cmap, vmin=0, vmax=1, interpolation='nearest', aspect='equal')
+
+# %% ../../nbs/37_metrics_visualization.ipynb #63cd5b1e
+def _is_probs(x: np.ndarray):
+    "Whether x (n, K) holds probability vectors over K <= 20 classes."
+    return x.ndim == 2 and x.shape[1] <= 20 and np.allclose(x.sum(1), 1, atol=1e-3) and (x >= 0).all()
+
+# %% ../../nbs/37_metrics_visualization.ipynb #ed5877fb
+def _text_row(ax, x: np.ndarray):
+    "The most likely class of each of the n vectors of x, as a text centred in its cell."
+    n = len(x); ax.set_xlim(0, n); ax.set_ylim(0, 1)
+    for i, v in enumerate(x.reshape(n, -1).argmax(1)): ax.text(i + 0.5, 0.5, str(int(v)), ha='center', va='center', fontsize=14)
+
+# %% ../../nbs/37_metrics_visualization.ipynb #f6232c53
+def _curve_row(ax, x: np.ndarray):
+    "Each of the n samples of x, flattened and min-max scaled, as a curve in its own cell."
+    n = len(x); v = x.reshape(n, -1); lo, hi = v.min(1, keepdims=True), v.max(1, keepdims=True)
+    v = (v - lo) / np.where(hi > lo, hi - lo, 1); t = np.linspace(0.05, 0.95, v.shape[1])
+    for i in range(n): ax.plot(i + t, 0.05 + 0.9 * v[i], lw=0.8, color='k')
+    ax.set_xlim(0, n); ax.set_ylim(0, 1)
+
+# %% ../../nbs/37_metrics_visualization.ipynb #a20db18e
 def draw_row(ax, x: torch.Tensor, kind: str = 'auto', cmap: str = 'gray', label: str | None = None):
     "Draw a batch x (n, ...) on one axes as a row of n cells: images side by side, class texts ('label') or curves ('vector')."
-    x = x.detach().float().cpu().numpy(); n = len(x)
+    x = x.detach().float().cpu().numpy()
     imgs = _as_images(x) if kind in ('auto', 'image') else None
     ax.set_xticks([]); ax.set_yticks([])
     for s in ax.spines.values(): s.set_visible(False)
-    if imgs is not None:
-        imgs = np.clip(imgs, 0, 1); H, W, C = imgs.shape[1:]
-        strip = np.ones((H, n * (W + 1) - 1, C))                    # 1-pixel white gaps
-        for i in range(n): strip[:, i * (W + 1):i * (W + 1) + W] = imgs[i]
-        ax.imshow(strip[..., 0] if C == 1 else strip, cmap=cmap, vmin=0, vmax=1, interpolation='nearest', aspect='equal')
-    elif kind == 'label' or (kind == 'auto' and x.ndim == 2 and x.shape[1] <= 20 and np.allclose(x.sum(1), 1, atol=1e-3) and (x >= 0).all()):
-        ax.set_xlim(0, n); ax.set_ylim(0, 1)
-        for i, v in enumerate(x.reshape(n, -1).argmax(1)): ax.text(i + 0.5, 0.5, str(int(v)), ha='center', va='center', fontsize=14)
-    else:
-        v = x.reshape(n, -1); lo, hi = v.min(1, keepdims=True), v.max(1, keepdims=True)
-        v = (v - lo) / np.where(hi > lo, hi - lo, 1); t = np.linspace(0.05, 0.95, v.shape[1])
-        for i in range(n): ax.plot(i + t, 0.05 + 0.9 * v[i], lw=0.8, color='k')
-        ax.set_xlim(0, n); ax.set_ylim(0, 1)
+    if imgs is not None: _image_row(ax, imgs, cmap)
+    elif kind == 'label' or (kind == 'auto' and _is_probs(x)): _text_row(ax, x)
+    else: _curve_row(ax, x)
     if label: ax.set_ylabel(label, rotation=0, ha='right', va='center', fontsize=9)
 
-# %% ../../nbs/37_metrics_visualization.ipynb #762f0bc1
+# %% ../../nbs/37_metrics_visualization.ipynb #2fa5b756
 class Visualization(Evaluator):
     "Grids of unconditional samples (`eval`) and of conditional generations (`conditional_samples_subset`), as figures and PNGs."
     name = 'visualization'
@@ -75,24 +93,28 @@ class Visualization(Evaluator):
         if self.plot_transform is not None and not callable(self.plot_transform):
             raise ConfigError("transform_for_plotting must be a callable (x, modality) -> images.")
 
-    def _draw(self, ax, x, m, label):
-        if self.plot_transform is not None: x = torch.as_tensor(self.plot_transform(x.detach().cpu(), m))
-        kind = 'label' if self.plot_transform is None and self.model.model_config.decoders_dist[m] == 'categorical' else 'auto'
-        draw_row(ax, x, kind, self.eval_config.cmap, label)
+# %% ../../nbs/37_metrics_visualization.ipynb #a20fe828
+@patch
+def _draw(self: Visualization, ax, x, m, label):
+    if self.plot_transform is not None: x = torch.as_tensor(self.plot_transform(x.detach().cpu(), m))
+    kind = 'label' if self.plot_transform is None and self.model.model_config.decoders_dist[m] == 'categorical' else 'auto'
+    draw_row(ax, x, kind, self.eval_config.cmap, label)
 
-    def _figure(self, rows: list, n_cols: int, title: str, fname: str):
-        "rows: [(label, modality, batch (n_cols, ...))] -> figure (saved to output/fname)."
-        import matplotlib.pyplot as plt
-        cs = self.eval_config.cell_size
-        fig, axs = plt.subplots(len(rows), 1, figsize=(cs * n_cols + 1.2, cs * len(rows) + 0.5), squeeze=False)
-        for ax, (label, m, x) in zip(axs[:, 0], rows): self._draw(ax, x, m, label)
-        fig.suptitle(title, fontsize=10); fig.tight_layout()
-        if self.output is not None:
-            self.output.mkdir(parents=True, exist_ok=True); fig.savefig(self.output / fname, dpi=self.eval_config.dpi)
-        self.figure = fig
-        return fig
+# %% ../../nbs/37_metrics_visualization.ipynb #2aaefa97
+@patch
+def _figure(self: Visualization, rows: list, n_cols: int, title: str, fname: str):
+    "rows: [(label, modality, batch (n_cols, ...))] -> figure (saved to output/fname)."
+    import matplotlib.pyplot as plt
+    cs = self.eval_config.cell_size
+    fig, axs = plt.subplots(len(rows), 1, figsize=(cs * n_cols + 1.2, cs * len(rows) + 0.5), squeeze=False)
+    for ax, (label, m, x) in zip(axs[:, 0], rows): self._draw(ax, x, m, label)
+    fig.suptitle(title, fontsize=10); fig.tight_layout()
+    if self.output is not None:
+        self.output.mkdir(parents=True, exist_ok=True); fig.savefig(self.output / fname, dpi=self.eval_config.dpi)
+    self.figure = fig
+    return fig
 
-# %% ../../nbs/37_metrics_visualization.ipynb #62776e41
+# %% ../../nbs/37_metrics_visualization.ipynb #ac481ae7
 @patch
 def eval(self: Visualization):
     "Figure of `n_samples` unconditional samples of every modality (saved as {output}/unconditional.png)."
@@ -101,22 +123,30 @@ def eval(self: Visualization):
     src = 'sampler' if self.sampler is not None else 'prior'
     return self._figure([(m, m, g[m]) for m in self.model.modalities], n, f'{type(self.model).__name__}: samples from the {src}', 'unconditional.png')
 
+# %% ../../nbs/37_metrics_visualization.ipynb #4eded548
 @patch
-def conditional_samples_subset(self: Visualization, subset, gen_mod='all'):
-    "Figure: test samples observing `subset` (columns), their data, and `n_samples` generations of each `gen_mod` modality (saved as PNG)."
-    S = _mods(self.model, subset, 'subset')
-    G = [m for m in self.model.modalities if m not in S] if gen_mod == 'all' else _mods(self.model, gen_mod, 'gen_mod')
-    if not G: raise ConfigError(f"Nothing to generate: the subset {S} holds every modality; pass gen_mod=[...].")
+def _first_observing(self: Visualization, S: list) -> dict:
+    "{modality: (n, ...)}: the first `n_data_cols` test samples that observe every modality of S."
     cfg, picked = self.eval_config, []
     for b in self.batches():
         picked.append(select(b, rows_observing(b, S)))
         if sum(len(p['data'][S[0]]) for p in picked) >= cfg.n_data_cols: break
     data = {m: torch.cat([p['data'][m] for p in picked])[:cfg.n_data_cols] for m in self.model.modalities}
     if len(data[S[0]]) == 0: raise ConfigError(f"No test sample observes all of {S}.")
+    return data
+
+# %% ../../nbs/37_metrics_visualization.ipynb #ac1605e9
+@patch
+def conditional_samples_subset(self: Visualization, subset, gen_mod='all'):
+    "Figure: test samples observing `subset` (columns), their data, and `n_samples` generations of each `gen_mod` modality (saved as PNG)."
+    S = _mods(self.model, subset, 'subset')
+    G = [m for m in self.model.modalities if m not in S] if gen_mod == 'all' else _mods(self.model, gen_mod, 'gen_mod')
+    if not G: raise ConfigError(f"Nothing to generate: the subset {S} holds every modality; pass gen_mod=[...].")
+    cfg = self.eval_config
+    data = self._first_observing(S)
     batch = {'data': data}
     with self.seeded(): gen = self.model.predict(batch, cond_mod=S, gen_mod=G, N=cfg.n_samples)   # (N, n, ...)
     rows = [(f'{m}\n(given)', m, data[m]) for m in S]
     rows += [(f'{m} #{i + 1}' if i else m, m, gen[m][i]) for m in G for i in range(cfg.n_samples)]
     name = '+'.join(S)
     return self._figure(rows, len(data[S[0]]), f"{type(self.model).__name__}: {', '.join(G)} generated from {name}", f'conditional_{name}.png')
-
