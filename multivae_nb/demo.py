@@ -27,6 +27,7 @@ def _models(dims, latent_dim, hidden):
                            joint_encoder=JointMLPEncoder(dims, latent_dim, modality_hidden_dims=hidden[:1], joint_hidden_dims=hidden[1:])),
             'MVAE': MVAE(MVAEConfig(**common, warmup=10, rescale_factors={'labels': 10.0}), **nets())}
 
+# %% ../nbs/60_demo.ipynb #44a9cef2
 @torch.no_grad()
 def evaluate(model, test, classifier, K: int = 1000) -> dict:
     "Test loss, joint log-likelihood, image→label accuracy and label→image coherence."
@@ -55,6 +56,38 @@ def generation_grid(models: dict, n: int = 5, path=None, seed: int = 0):
     if path is not None: fig.savefig(path, dpi=120)
     return fig
 
+# %% ../nbs/60_demo.ipynb #944025d7
+def _classifier(grey):
+    "Logistic regression fitted on the real grey-level images of the dataset `grey`."
+    from sklearn.linear_model import LogisticRegression
+    return LogisticRegression(max_iter=2000).fit(grey.data['images'].reshape(len(grey), -1).numpy(), grey.labels.numpy())
+
+# %% ../nbs/60_demo.ipynb #09f06c1f
+def _train_and_evaluate(models: dict, train, test, clf, epochs: int, K: int, seed: int, out: Path) -> dict:
+    "Train each model of `models` (replaced there by its best state) and evaluate it: {name: metrics and training time}."
+    rows = {}
+    for name, model in models.items():
+        t0 = time.time()
+        cfg = BaseTrainerConfig(num_epochs=epochs, per_device_train_batch_size=64, learning_rate=1e-3, seed=seed,
+                                output_dir=str(out / 'runs'), show_progress=False)
+        trainer = BaseTrainer(model, train, training_config=cfg); trainer.train(); train_time = time.time() - t0
+        models[name] = trainer._best_model
+        rows[name] = {**evaluate(models[name], test, clf, K), 'train_time_s': train_time}
+    return rows
+
+# %% ../nbs/60_demo.ipynb #ab42cefd
+def _print_table(rows: dict):
+    "Print the comparison table of the models' metrics."
+    print(f"\n{'model':6s} | {'test loss':>9s} | {'log p(x,y)':>10s} | {'img→label acc':>13s} | {'label→img coherence':>19s} | {'train':>6s}")
+    print('-' * 80)
+    for name, r in rows.items():
+        print(f"{name:6s} | {r['test_loss']:9.2f} | {r['joint_log_likelihood']:10.2f} | {r['img_to_label_acc']:13.3f} | "
+              f"{r['label_to_img_coherence']:19.3f} | {r['train_time_s']:5.1f}s")
+
+def _write_metrics(out: Path, rows: dict, epochs, latent_dim, K, seed):
+    (out / 'metrics.json').write_text(json.dumps({'settings': {'epochs': epochs, 'latent_dim': latent_dim, 'K': K, 'seed': seed,
+                                                              'threads': torch.get_num_threads()}, 'results': rows}, indent=1))
+
 # %% ../nbs/60_demo.ipynb #64a609e4
 def run_demo(out: str = 'demo_output',   # folder for the PNG, the metrics and the trained models
          epochs: int = 100,          # training epochs per model
@@ -63,33 +96,21 @@ def run_demo(out: str = 'demo_output',   # folder for the PNG, the metrics and t
          seed: int = 0):
     "Train JMVAE and MVAE on sklearn's digits (image + label) and compare them."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    from sklearn.linear_model import LogisticRegression
     train, test = DigitsLabels('train', seed=seed, binarize='dynamic'), DigitsLabels('test', seed=seed, binarize='fixed')
-    grey = DigitsLabels('train', seed=seed)   # the classifier of generated images is trained on the real grey-level images
-    clf = LogisticRegression(max_iter=2000).fit(grey.data['images'].reshape(len(grey), -1).numpy(), grey.labels.numpy())
+    clf = _classifier(DigitsLabels('train', seed=seed))   # the classifier of generated images is trained on the real grey-level images
     set_seed(seed)
-    models, rows = _models(train.shapes, latent_dim, (256, 256)), {}
+    models = _models(train.shapes, latent_dim, (256, 256))
     print(f"{len(train)} training / {len(test)} test digits; {epochs} epochs; threads={torch.get_num_threads()}")
-    for name, model in models.items():
-        t0 = time.time()
-        cfg = BaseTrainerConfig(num_epochs=epochs, per_device_train_batch_size=64, learning_rate=1e-3, seed=seed,
-                                output_dir=str(out / 'runs'), show_progress=False)
-        trainer = BaseTrainer(model, train, training_config=cfg); trainer.train(); train_time = time.time() - t0
-        models[name] = trainer._best_model
-        rows[name] = {**evaluate(models[name], test, clf, K), 'train_time_s': train_time}
-    print(f"\n{'model':6s} | {'test loss':>9s} | {'log p(x,y)':>10s} | {'img→label acc':>13s} | {'label→img coherence':>19s} | {'train':>6s}")
-    print('-' * 80)
-    for name, r in rows.items():
-        print(f"{name:6s} | {r['test_loss']:9.2f} | {r['joint_log_likelihood']:10.2f} | {r['img_to_label_acc']:13.3f} | "
-              f"{r['label_to_img_coherence']:19.3f} | {r['train_time_s']:5.1f}s")
+    rows = _train_and_evaluate(models, train, test, clf, epochs, K, seed, out)
+    _print_table(rows)
     gt = DigitsLabels('test', seed=seed)
     print(f"(logistic-regression classifier on the real grey-level test images: accuracy {clf.score(gt.data['images'].reshape(len(gt), -1).numpy(), gt.labels.numpy()):.3f})")
     generation_grid(models, path=out / 'cross_modal_generations.png', seed=seed)
-    (out / 'metrics.json').write_text(json.dumps({'settings': {'epochs': epochs, 'latent_dim': latent_dim, 'K': K, 'seed': seed,
-                                                              'threads': torch.get_num_threads()}, 'results': rows}, indent=1))
+    _write_metrics(out, rows, epochs, latent_dim, K, seed)
     print(f"\nwrote {out / 'cross_modal_generations.png'} and {out / 'metrics.json'}")
     return rows
 
+# %% ../nbs/60_demo.ipynb #1950f084
 @call_parse
 def main(out: str = 'demo_output',   # folder for the PNG, the metrics and the trained models
          epochs: int = 100,          # training epochs per model

@@ -26,6 +26,8 @@ CELEBA_ATTRIBUTES = ['5_o_Clock_Shadow', 'Arched_Eyebrows', 'Attractive', 'Bags_
 # the 18 of MVAE / MultiVae (Perarnau et al. 2016): indices 4 5 8 9 11 12 15 17 18 20 21 22 26 28 31 32 33 35 of the list above
 CELEBA_18 = [CELEBA_ATTRIBUTES[i] for i in (4, 5, 8, 9, 11, 12, 15, 17, 18, 20, 21, 22, 26, 28, 31, 32, 33, 35)]
 CELEBA_SPLITS = {'train': 0, 'valid': 1, 'test': 2}
+
+# %% ../../nbs/54_datasets_celeba.ipynb #532560a6
 _GD = 'https://drive.usercontent.google.com/download?export=download&confirm=t&id='
 CELEBA_FILES = {  # name: (urls, md5)
     'img_align_celeba.zip': ([_GD + '0B7EVK8r0v71pZjFTYXZWM3FlRnM', _GD + '1zmsC4yvw-e089uHXj5EdP0BSZ0AlDQRR',
@@ -35,6 +37,7 @@ CELEBA_FILES = {  # name: (urls, md5)
 CELEBA_LAYOUT = ("celeba/img_align_celeba/{000001..202599}.jpg (or celeba/img_align_celeba.zip), celeba/list_attr_celeba.txt, "
                  "celeba/list_eval_partition.txt (page: https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html)")
 
+# %% ../../nbs/54_datasets_celeba.ipynb #2314b38e
 def download_celeba(root=None) -> Path:
     "Download the aligned images (zip, 1.4 GB), the attributes and the partition into `<root>/celeba/`, each checked against its MD5."
     dest = data_root(root) / 'celeba'
@@ -61,6 +64,7 @@ def read_attributes(path) -> tuple[list, list, torch.Tensor]:
     vals = torch.tensor([[v == '1' for v in r[1:]] for r in rows], dtype=torch.uint8)
     return names, [r[0] for r in rows], vals
 
+# %% ../../nbs/54_datasets_celeba.ipynb #bcd27d64
 def read_partition(path) -> dict:
     "Parse `list_eval_partition.txt`: {image file name: 0 (train), 1 (valid) or 2 (test)}."
     out = {}
@@ -100,30 +104,46 @@ def _check_split(split):
 def celeba_cache_name(split, crop=148, size=64, n_samples=None) -> str:
     return f"celeba_{split}_c{crop}_s{size}{'' if n_samples is None else f'_n{n_samples}'}.pt"
 
+# %% ../../nbs/54_datasets_celeba.ipynb #0b61f55d
+def _split_keep(files: list, part: dict, split: str, n_samples) -> list:
+    "Indices of the images of `split` ('all': every image), only the first `n_samples` if given."
+    keep = [i for i, f in enumerate(files) if split == 'all' or part.get(f) == CELEBA_SPLITS[split]]
+    if n_samples is not None: keep = keep[:n_samples]
+    if not keep: raise ConfigError(f"No image of split {split!r} in list_eval_partition.txt.")
+    return keep
+
+# %% ../../nbs/54_datasets_celeba.ipynb #945b5e36
+def _image_source(root, download):
+    "(read, exists, zf): read and test a CelebA image by file name, from the image folder if there is one, else from the zip (zf, to close)."
+    folder = data_root(root) / 'celeba' / 'img_align_celeba'
+    if folder.is_dir(): return (lambda f: folder / f), (lambda f: (folder / f).exists()), None
+    zpath = _celeba_file(root, 'img_align_celeba.zip', download)
+    try: zf = zipfile.ZipFile(zpath)
+    except zipfile.BadZipFile: raise ConfigError(f"{zpath} is corrupt or truncated; delete it and download it again.") from None
+    members = {Path(m).name: m for m in zf.namelist() if m.endswith('.jpg')}
+    return (lambda f: zf.read(members[f])), (lambda f: f in members), zf
+
+# %% ../../nbs/54_datasets_celeba.ipynb #32bdd20f
+def _decode_images(names: list, read, crop, size) -> torch.Tensor:
+    "The images `names`, read with `read` and decoded: uint8 (n, 3, size, size)."
+    images = torch.empty(len(names), 3, size, size, dtype=torch.uint8)
+    for j, f in enumerate(names): images[j] = load_image(read(f), crop, size, what=f"CelebA image {f}")
+    return images
+
+# %% ../../nbs/54_datasets_celeba.ipynb #eeec5e31
 def build_celeba_cache(split: str = 'train', root=None, cache_dir=None, crop: int | None = 148, size: int = 64,
                        n_samples: int | None = None, download: bool = False) -> Path:
     "Decode the images of `split` (the first `n_samples` only, if given) and save them with their attributes; returns the cache path."
     _check_split(split)
     names, files, attrs = read_attributes(_celeba_file(root, 'list_attr_celeba.txt', download))
     part = read_partition(_celeba_file(root, 'list_eval_partition.txt', download))
-    keep = [i for i, f in enumerate(files) if split == 'all' or part.get(f) == CELEBA_SPLITS[split]]
-    if n_samples is not None: keep = keep[:n_samples]
-    if not keep: raise ConfigError(f"No image of split {split!r} in list_eval_partition.txt.")
-    folder, zf = data_root(root) / 'celeba' / 'img_align_celeba', None
-    if folder.is_dir(): read = lambda f: folder / f; exists = lambda f: (folder / f).exists()
-    else:
-        zpath = _celeba_file(root, 'img_align_celeba.zip', download)
-        try: zf = zipfile.ZipFile(zpath)
-        except zipfile.BadZipFile: raise ConfigError(f"{zpath} is corrupt or truncated; delete it and download it again.") from None
-        members = {Path(m).name: m for m in zf.namelist() if m.endswith('.jpg')}
-        read = lambda f: zf.read(members[f]); exists = lambda f: f in members
+    keep = _split_keep(files, part, split, n_samples)
+    read, exists, zf = _image_source(root, download)
     missing = [files[i] for i in keep if not exists(files[i])]
     if missing:
-        raise ConfigError(f"{len(missing)} of the {len(keep)} CelebA images of split {split!r} are missing from {folder} (first: {missing[:3]}). "
-                          f"Expected layout: {CELEBA_LAYOUT}.")
-    images = torch.empty(len(keep), 3, size, size, dtype=torch.uint8)
-    try:
-        for j, i in enumerate(keep): images[j] = load_image(read(files[i]), crop, size, what=f"CelebA image {files[i]}")
+        raise ConfigError(f"{len(missing)} of the {len(keep)} CelebA images of split {split!r} are missing from {data_root(root) / 'celeba' / 'img_align_celeba'} "
+                          f"(first: {missing[:3]}). Expected layout: {CELEBA_LAYOUT}.")
+    try: images = _decode_images([files[i] for i in keep], read, crop, size)
     finally:
         if zf is not None: zf.close()
     out = Path(cache_dir) if cache_dir is not None else _default_cache('celeba')
@@ -134,9 +154,27 @@ def build_celeba_cache(split: str = 'train', root=None, cache_dir=None, crop: in
     os.replace(tmp, path)
     return path
 
+# %% ../../nbs/54_datasets_celeba.ipynb #df64aaa5
 def _uint8_to_float(batch: DatasetOutput) -> DatasetOutput:
     return DatasetOutput({**batch, 'data': {m: x.float() / 255. if x.dtype == torch.uint8 else x for m, x in batch.data.items()}})
 
+# %% ../../nbs/54_datasets_celeba.ipynb #4147e302
+def _load_cache(path: Path) -> dict:
+    "The cache at `path`, memory-mapped, checked to be readable and of this version."
+    try: c = torch.load(path, weights_only=True, mmap=True)
+    except Exception as e: raise ConfigError(f"{path} is corrupt or truncated ({e}); delete it or pass rebuild=True.") from None
+    if c.get('format') != CACHE_FORMAT: raise ConfigError(f"{path} was written by another version; pass rebuild=True.")
+    return c
+
+def _attribute_names(attributes, available: list) -> list:
+    "The names of the attributes to keep: '18', '40' (all `available`) or a list of names."
+    names = {'18': CELEBA_18, '40': available}.get(attributes, attributes) if isinstance(attributes, str) else list(attributes)
+    if isinstance(names, str) or any(a not in available for a in names):
+        raise ConfigError(f"attributes must be '18', '40' or a list of CelebA attribute names; unknown: "
+                          f"{[names] if isinstance(names, str) else [a for a in names if a not in available]}.")
+    return names
+
+# %% ../../nbs/54_datasets_celeba.ipynb #b66a81d5
 class CelebA(MultimodalBaseDataset):
     "CelebA as {'image': (3, 64, 64) in [0, 1], 'attributes': (18,) or (40,) in {0, 1}}."
     def __init__(self, split: str = 'train', root=None, cache_dir=None,
@@ -148,20 +186,15 @@ class CelebA(MultimodalBaseDataset):
         _check_split(split)
         path = (Path(cache_dir) if cache_dir is not None else _default_cache('celeba')) / celeba_cache_name(split, crop, size, n_samples)
         if rebuild or not path.exists(): build_celeba_cache(split, root, path.parent, crop, size, n_samples, download)
-        try: c = torch.load(path, weights_only=True, mmap=True)
-        except Exception as e: raise ConfigError(f"{path} is corrupt or truncated ({e}); delete it or pass rebuild=True.") from None
-        if c.get('format') != CACHE_FORMAT: raise ConfigError(f"{path} was written by another version; pass rebuild=True.")
-        names = {'18': CELEBA_18, '40': c['attribute_names']}.get(attributes, attributes) if isinstance(attributes, str) else list(attributes)
-        if isinstance(names, str) or any(a not in c['attribute_names'] for a in names):
-            raise ConfigError(f"attributes must be '18', '40' or a list of CelebA attribute names; unknown: "
-                              f"{[names] if isinstance(names, str) else [a for a in names if a not in c['attribute_names']]}.")
+        c = _load_cache(path)
+        names = _attribute_names(attributes, c['attribute_names'])
         cols = [c['attribute_names'].index(a) for a in names]
         super().__init__({'image': c['image'], 'attributes': c['attributes'][:, cols].float()}, transform=_uint8_to_float, check_finite=False)
         self.split, self.attribute_names, self.files = split, names, c['files']
 
     def transform_for_plotting(self, x, modality, **kw): return transform_for_plotting(x, modality, attribute_names=self.attribute_names, **kw)
 
-# %% ../../nbs/54_datasets_celeba.ipynb #d63766e7
+# %% ../../nbs/54_datasets_celeba.ipynb #e0b92395
 def render_text(text: str, size: int = 64, fontsize: float = 5., wrap: int = 18) -> torch.Tensor:
     "Black text on a white size x size canvas (wrapped at `wrap` characters): (3, size, size) in [0, 1]."
     import textwrap
@@ -172,6 +205,7 @@ def render_text(text: str, size: int = 64, fontsize: float = 5., wrap: int = 18)
     canvas.draw()
     return torch.from_numpy(np.asarray(canvas.buffer_rgba())[..., :3].copy()).permute(2, 0, 1).float() / 255.
 
+# %% ../../nbs/54_datasets_celeba.ipynb #c3067cb8
 def transform_for_plotting(x: torch.Tensor, modality: str, attribute_names=None, size: int = 64) -> torch.Tensor:
     "A CelebA sample or batch as image(s) (..., 3, H, W) in [0, 1]: the image itself, or the names of the attributes that are on."
     x = x.detach().float().cpu()

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from ..core import ConfigError, data_root
 from ..data import MultimodalBaseDataset, DatasetOutput
 from .download import download_file, missing_file_error
@@ -29,6 +30,7 @@ CUB_LAYOUTS = ("'shi': cub/{train,test}/<class>/<image>.jpg + cub/text_trainvalc
 CAPTIONS_PER_IMAGE = 10
 SPECIALS = ('<exc>', '<pad>', '<eos>')
 
+# %% ../../nbs/55_datasets_cub.ipynb #adb01d76
 def _safe_extract(archive: Path, dest: Path):
     "Extract a zip or tar archive, refusing members that would land outside `dest`."
     dest = dest.resolve()
@@ -40,6 +42,7 @@ def _safe_extract(archive: Path, dest: Path):
     else:
         with tarfile.open(archive) as tf: tf.extractall(dest, filter='data')
 
+# %% ../../nbs/55_datasets_cub.ipynb #65fc12a4
 def download_cub(root=None, layout: str = 'shi') -> Path:
     "Download and extract CUB into `<root>/cub/`: Shi et al.'s cub.zip ('shi'), or CUB-200-2011 + Reed et al.'s captions ('reed')."
     base = data_root(root)
@@ -62,6 +65,7 @@ def detect_layout(root=None) -> str:
     if (d / 'CUB_200_2011' / 'images.txt').exists(): return 'reed'
     raise missing_file_error('CUB image-captions', d, CUB_SHI_URLS, CUB_LAYOUTS)
 
+# %% ../../nbs/55_datasets_cub.ipynb #a35b9777
 def _class_id(name: str, fallback: int) -> int:
     m = re.match(r'(\d+)\.', name)
     return int(m.group(1)) - 1 if m else fallback
@@ -70,23 +74,24 @@ def _lines(path: Path) -> list:
     try: return [l.strip() for l in path.read_text(encoding='utf-8', errors='replace').splitlines() if l.strip()]
     except FileNotFoundError: raise ConfigError(f"CUB caption file {path} is missing. Expected layout: {CUB_LAYOUTS}.") from None
 
-def read_cub_split(split: str, root=None, layout: str | None = None) -> tuple[list, list, list]:
-    "(image paths, 10 captions per image, class ids) of `split` ('train' or 'test')."
-    if split not in ('train', 'test'): raise ConfigError(f"split must be 'train' or 'test'; got {split!r}.")
-    layout = layout or detect_layout(root); d = data_root(root) / 'cub'
-    if layout == 'shi':
-        folder = d / split
-        if not folder.is_dir(): raise missing_file_error(f'CUB {split} image folder', folder, CUB_SHI_URLS, CUB_LAYOUTS)
-        classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
-        files = [(c, p) for c in classes for p in sorted((folder / c).iterdir()) if p.suffix.lower() in ('.jpg', '.jpeg', '.png')]
-        txt = d / ('text_trainvalclasses.txt' if split == 'train' else 'text_testclasses.txt')
-        caps = _lines(txt)
-        if len(caps) != CAPTIONS_PER_IMAGE * len(files):
-            raise ConfigError(f"{txt} holds {len(caps)} captions for the {len(files)} images of {folder}; expected {CAPTIONS_PER_IMAGE} per image "
-                              "(the file is truncated, or the image folder is incomplete).")
-        return ([p for _, p in files], [caps[i * 10:(i + 1) * 10] for i in range(len(files))],
-                [_class_id(c, classes.index(c)) for c, _ in files])
-    if layout != 'reed': raise ConfigError(f"layout must be 'shi', 'reed' or None (detect); got {layout!r}.")
+# %% ../../nbs/55_datasets_cub.ipynb #aa9947be
+def _read_shi_split(split: str, d: Path) -> tuple[list, list, list]:
+    "(image paths, 10 captions per image, class ids) of `split` in Shi et al.'s layout under `d` (<root>/cub)."
+    folder = d / split
+    if not folder.is_dir(): raise missing_file_error(f'CUB {split} image folder', folder, CUB_SHI_URLS, CUB_LAYOUTS)
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    files = [(c, p) for c in classes for p in sorted((folder / c).iterdir()) if p.suffix.lower() in ('.jpg', '.jpeg', '.png')]
+    txt = d / ('text_trainvalclasses.txt' if split == 'train' else 'text_testclasses.txt')
+    caps = _lines(txt)
+    if len(caps) != CAPTIONS_PER_IMAGE * len(files):
+        raise ConfigError(f"{txt} holds {len(caps)} captions for the {len(files)} images of {folder}; expected {CAPTIONS_PER_IMAGE} per image "
+                          "(the file is truncated, or the image folder is incomplete).")
+    return ([p for _, p in files], [caps[i * 10:(i + 1) * 10] for i in range(len(files))],
+            [_class_id(c, classes.index(c)) for c, _ in files])
+
+# %% ../../nbs/55_datasets_cub.ipynb #17f0ee22
+def _read_reed_split(split: str, d: Path) -> tuple[list, list, list]:
+    "(image paths, 10 captions per image, class ids) of `split` in the CUB-200-2011 + Reed et al. layout under `d` (<root>/cub)."
     cub = d / 'CUB_200_2011'
     names = dict(l.split(maxsplit=1) for l in _lines(cub / 'images.txt'))
     flags = dict(l.split() for l in _lines(cub / 'train_test_split.txt'))
@@ -101,6 +106,15 @@ def read_cub_split(split: str, root=None, layout: str | None = None) -> tuple[li
         paths.append(cub / 'images' / rel); caps.append(c[:CAPTIONS_PER_IMAGE]); labels.append(_class_id(cls, 0))
     return paths, caps, labels
 
+# %% ../../nbs/55_datasets_cub.ipynb #91633107
+def read_cub_split(split: str, root=None, layout: str | None = None) -> tuple[list, list, list]:
+    "(image paths, 10 captions per image, class ids) of `split` ('train' or 'test')."
+    if split not in ('train', 'test'): raise ConfigError(f"split must be 'train' or 'test'; got {split!r}.")
+    layout = layout or detect_layout(root); d = data_root(root) / 'cub'
+    if layout == 'shi': return _read_shi_split(split, d)
+    if layout != 'reed': raise ConfigError(f"layout must be 'shi', 'reed' or None (detect); got {layout!r}.")
+    return _read_reed_split(split, d)
+
 # %% ../../nbs/55_datasets_cub.ipynb #929691d9
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
 
@@ -108,11 +122,13 @@ def tokenize(text: str) -> list:
     "Lower-cased words (letters/digits, with an optional 's-style suffix) and single punctuation marks."
     return _TOKEN.findall(text.lower())
 
+# %% ../../nbs/55_datasets_cub.ipynb #9fc13cde
 def build_vocab(captions, min_count: int = 4) -> list:
     "Index -> word: the special tokens, then the words seen at least `min_count` times, in order of first appearance."
     counts = Counter(t for c in captions for t in tokenize(c))
     return list(SPECIALS) + [w for w in counts if counts[w] >= min_count and w not in SPECIALS]
 
+# %% ../../nbs/55_datasets_cub.ipynb #760fc042
 def encode_caption(text: str, w2i: dict, max_len: int = 32) -> list:
     "Token ids: the first max_len - 1 words (unknown -> <exc>), <eos>, then <pad> up to max_len."
     ids = [w2i.get(t, 0) for t in tokenize(text)[:max_len - 1]] + [2]
@@ -137,25 +153,42 @@ def load_vocab(path) -> list:
     except (json.JSONDecodeError, KeyError) as e: raise ConfigError(f"{path} is not a CUB vocabulary file ({e}); delete it to rebuild it.") from None
     return i2w
 
-def build_cub_cache(split: str = 'train', root=None, cache_dir=None, size: int = 64, max_len: int = 32, min_count: int = 4,
-                    download: bool = False) -> Path:
-    "Decode and tokenise a split (and build the train vocabulary if needed); returns the cache path."
-    try: layout = detect_layout(root)
+# %% ../../nbs/55_datasets_cub.ipynb #08292e43
+def _cub_layout(root, download: bool) -> str:
+    "The layout of the files under `root`; if there are none, Shi et al.'s files are downloaded first (download=True)."
+    try: return detect_layout(root)
     except ConfigError:
         if not download: raise
-        download_cub(root); layout = detect_layout(root)
-    out = Path(cache_dir) if cache_dir is not None else _default_cache('cub')
-    out.mkdir(parents=True, exist_ok=True)
+        download_cub(root); return detect_layout(root)
+
+# %% ../../nbs/55_datasets_cub.ipynb #7c89f693
+def _cub_vocab(out: Path, layout: str, root, min_count: int) -> list:
+    "Index -> word of the train captions: read from `out`/cub_{layout}_vocab_min{min_count}.json, built and saved there first if missing."
     vpath = out / f'cub_{layout}_vocab_min{min_count}.json'
     if not vpath.exists():
         _, caps, _ = read_cub_split('train', root, layout)
         vpath.write_text(json.dumps({'i2w': build_vocab([c for cs in caps for c in cs], min_count)}))
-    i2w = load_vocab(vpath); w2i = {w: i for i, w in enumerate(i2w)}
-    paths, caps, labels = read_cub_split(split, root, layout)
+    return load_vocab(vpath)
+
+# %% ../../nbs/55_datasets_cub.ipynb #d7085e04
+def _cub_images(paths: list, size: int) -> torch.Tensor:
+    "The photos at `paths`, whole, resized to size x size: uint8 (n, 3, size, size)."
     images = torch.empty(len(paths), 3, size, size, dtype=torch.uint8)
     for j, p in enumerate(paths):
         if not p.exists(): raise ConfigError(f"CUB image {p} is missing. Expected layout: {CUB_LAYOUTS}.")
         images[j] = load_image(p, crop=None, size=size, what=f"CUB image {p}")
+    return images
+
+# %% ../../nbs/55_datasets_cub.ipynb #18974c69
+def build_cub_cache(split: str = 'train', root=None, cache_dir=None, size: int = 64, max_len: int = 32, min_count: int = 4,
+                    download: bool = False) -> Path:
+    "Decode and tokenise a split (and build the train vocabulary if needed); returns the cache path."
+    layout = _cub_layout(root, download)
+    out = Path(cache_dir) if cache_dir is not None else _default_cache('cub')
+    out.mkdir(parents=True, exist_ok=True)
+    i2w = _cub_vocab(out, layout, root, min_count); w2i = {w: i for i, w in enumerate(i2w)}
+    paths, caps, labels = read_cub_split(split, root, layout)
+    images = _cub_images(paths, size)
     ids = torch.tensor([[encode_caption(c, w2i, max_len) for c in cs] for cs in caps], dtype=torch.int16)
     path = out / f'cub_{layout}_{split}_s{size}_L{max_len}_min{min_count}.pt'
     tmp = path.with_name(path.name + '.part')
@@ -164,6 +197,14 @@ def build_cub_cache(split: str = 'train', root=None, cache_dir=None, size: int =
     os.replace(tmp, path)
     return path
 
+# %% ../../nbs/55_datasets_cub.ipynb #08a4cc54
+def _pick_caption(caps: torch.Tensor, caption) -> torch.Tensor:
+    "One caption (L,) per sample of caps (B, 10, L): a random one ('random', a new draw at each call) or caption k."
+    b = len(caps)
+    k = torch.randint(0, caps.shape[1], (b,)) if caption == 'random' else torch.full((b,), int(caption))
+    return caps[torch.arange(b), k]
+
+# %% ../../nbs/55_datasets_cub.ipynb #68801e3d
 class CubTransform:
     "Batch transform: image uint8 -> float; pick one caption per sample; ids -> one-hot (B, L, V) or long (B, L); zero rows where text is missing."
     def __init__(self, vocab_size: int, output: str = 'one_hot', caption='random'):
@@ -172,15 +213,39 @@ class CubTransform:
         data = dict(batch.data)
         if 'image' in data: data['image'] = data['image'].float() / 255.
         if 'text' in data:
-            caps = data['text'].long(); b = len(caps)
-            k = torch.randint(0, caps.shape[1], (b,)) if self.caption == 'random' else torch.full((b,), int(self.caption))
-            ids = caps[torch.arange(b), k]
+            ids = _pick_caption(data['text'].long(), self.caption)
             t = F.one_hot(ids, self.vocab_size).float() if self.output == 'one_hot' else ids
             if batch.get('masks') is not None and 'text' in batch.masks:
                 t = t * batch.masks['text'].view(-1, *[1] * (t.ndim - 1)).to(t.dtype)
             data['text'] = t
         return DatasetOutput({**batch, 'data': data})
 
+# %% ../../nbs/55_datasets_cub.ipynb #b5c09fb7
+def _check_cub_args(split, output, caption):
+    "The caption setting to use, once split, output and caption are checked."
+    if split not in ('train', 'test'): raise ConfigError(f"split must be 'train' or 'test'; got {split!r}.")
+    if output not in ('one_hot', 'tokens'): raise ConfigError(f"output must be 'one_hot' or 'tokens'; got {output!r}.")
+    caption = ('random' if split == 'train' else 0) if caption is None else caption
+    if caption != 'random' and not (isinstance(caption, int) and 0 <= caption < CAPTIONS_PER_IMAGE):
+        raise ConfigError(f"caption must be 'random' or an integer in 0..9; got {caption!r}.")
+    return caption
+
+# %% ../../nbs/55_datasets_cub.ipynb #3d5b1a4f
+def _cub_cache_path(split, root, out: Path, size, max_len, min_count, rebuild, download) -> Path:
+    "The cache file of `split` in `out`: found (for the source files' layout, or any layout if there are none), else built."
+    try: layout = detect_layout(root)
+    except ConfigError: layout = None                # no source files: a cache alone will do
+    name = f'_{split}_s{size}_L{max_len}_min{min_count}.pt'
+    found = [out / f'cub_{layout}{name}'] if layout else sorted(out.glob(f'cub_*{name}')) if out.exists() else []
+    return found[0] if found and found[0].exists() and not rebuild else build_cub_cache(split, root, out, size, max_len, min_count, download)
+
+def _load_cache(path: Path) -> dict:
+    try: c = torch.load(path, weights_only=True)
+    except Exception as e: raise ConfigError(f"{path} is corrupt or truncated ({e}); delete it or pass rebuild=True.") from None
+    if c.get('format') != CACHE_FORMAT: raise ConfigError(f"{path} was written by another version; pass rebuild=True.")
+    return c
+
+# %% ../../nbs/55_datasets_cub.ipynb #21c185c5
 class CUB(MultimodalBaseDataset):
     "CUB image-captions: {'image': (3, 64, 64) in [0, 1], 'text': one-hot (32, V) or ids (32,)}; labels = bird class."
     def __init__(self, split: str = 'train', root=None, cache_dir=None,
@@ -188,34 +253,26 @@ class CUB(MultimodalBaseDataset):
                  caption=None,                # 'random' (new caption at each read) or k in 0..9; None: 'random' for train, 0 for test
                  max_len: int = 32, min_count: int = 4, size: int = 64,
                  rebuild: bool = False, download: bool = False):
-        if split not in ('train', 'test'): raise ConfigError(f"split must be 'train' or 'test'; got {split!r}.")
-        if output not in ('one_hot', 'tokens'): raise ConfigError(f"output must be 'one_hot' or 'tokens'; got {output!r}.")
-        caption = ('random' if split == 'train' else 0) if caption is None else caption
-        if caption != 'random' and not (isinstance(caption, int) and 0 <= caption < CAPTIONS_PER_IMAGE):
-            raise ConfigError(f"caption must be 'random' or an integer in 0..9; got {caption!r}.")
+        caption = _check_cub_args(split, output, caption)
         out = Path(cache_dir) if cache_dir is not None else _default_cache('cub')
-        try: layout = detect_layout(root)
-        except ConfigError: layout = None                # no source files: a cache alone will do
-        name = f'_{split}_s{size}_L{max_len}_min{min_count}.pt'
-        found = [out / f'cub_{layout}{name}'] if layout else sorted(out.glob(f'cub_*{name}')) if out.exists() else []
-        path = found[0] if found and found[0].exists() and not rebuild else build_cub_cache(split, root, out, size, max_len, min_count, download)
-        try: c = torch.load(path, weights_only=True)
-        except Exception as e: raise ConfigError(f"{path} is corrupt or truncated ({e}); delete it or pass rebuild=True.") from None
-        if c.get('format') != CACHE_FORMAT: raise ConfigError(f"{path} was written by another version; pass rebuild=True.")
+        c = _load_cache(_cub_cache_path(split, root, out, size, max_len, min_count, rebuild, download))
         self.i2w = c['i2w']; self.w2i = {w: i for i, w in enumerate(self.i2w)}; self.vocab_size = len(self.i2w)
         self.split, self.output, self.caption, self.max_len, self.files = split, output, caption, max_len, c['files']
         super().__init__({'image': c['image'], 'text': c['text']}, labels=c['labels'],
                          transform=CubTransform(self.vocab_size, output, caption), check_finite=False)
 
-    @property
-    def shapes(self) -> dict:
-        return {'image': tuple(self.data['image'].shape[1:]), 'text': (self.max_len, self.vocab_size) if self.output == 'one_hot' else (self.max_len,)}
-
-    def captions(self, i: int) -> list:
-        "The 10 captions of image i, decoded."
-        return [decode_caption(t, self.i2w) for t in self.data['text'][i].long()]
-
     def transform_for_plotting(self, x, modality, **kw): return transform_for_plotting(x, modality, i2w=self.i2w, **kw)
+
+# %% ../../nbs/55_datasets_cub.ipynb #f54329b4
+@patch(as_prop=True)
+def shapes(self: CUB) -> dict:
+    return {'image': tuple(self.data['image'].shape[1:]), 'text': (self.max_len, self.vocab_size) if self.output == 'one_hot' else (self.max_len,)}
+
+# %% ../../nbs/55_datasets_cub.ipynb #d8102f84
+@patch
+def captions(self: CUB, i: int) -> list:
+    "The 10 captions of image i, decoded."
+    return [decode_caption(t, self.i2w) for t in self.data['text'][i].long()]
 
 # %% ../../nbs/55_datasets_cub.ipynb #60fb8b62
 def transform_for_plotting(x: torch.Tensor, modality: str, i2w=None, size: int = 64) -> torch.Tensor:

@@ -4,136 +4,32 @@
 
 # %% ../../nbs/53_datasets_mhd.ipynb #ea6379ac
 from __future__ import annotations
-import io, math, os, pickle, re, wave, zipfile
+import os, pickle
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from ..core import ConfigError, data_root
 from ..data import MultimodalBaseDataset, IncompleteDataset, DatasetOutput, make_mnar_by_class
 from .download import download_file, missing_file_error
 from .mnist import load_mnist
 
 # %% auto #0
-__all__ = ['FSDD_FILE', 'FSDD_URLS', 'PENDIGITS_FILE', 'PENDIGITS_URLS', 'SAMPLE_RATE', 'N_FFT', 'HOP', 'N_MELS', 'N_FRAMES',
-           'CLIP_LEN', 'TOP_DB', 'CACHE_FORMAT', 'MHD_MODALITIES', 'MHD_MNAR_MISSING', 'MHD_GDRIVE_IDS',
+__all__ = ['CACHE_FORMAT', 'MHD_MODALITIES', 'MHD_MNAR_MISSING', 'MHD_GDRIVE_IDS', 'pair_by_class', 'mhd_like_filename',
+           'build_mhd_like', 'MHDLike', 'draw_trajectory', 'transform_for_plotting', 'mhd_urls', 'unstack_mhd_audio',
+           'find_mhd_file', 'download_mhd', 'read_mhd_file', 'MHD', 'FSDD_FILE', 'FSDD_URLS', 'PENDIGITS_FILE',
+           'PENDIGITS_URLS', 'SAMPLE_RATE', 'N_FFT', 'HOP', 'N_MELS', 'N_FRAMES', 'CLIP_LEN', 'TOP_DB',
            'fsdd_npz_from_recordings', 'load_fsdd', 'pendigits_npz_from_uci', 'load_pendigits', 'hz_to_mel',
-           'mel_to_hz', 'mel_filterbank', 'fit_clip', 'log_mel_spectrogram', 'resample_trajectory', 'pair_by_class',
-           'mhd_like_filename', 'build_mhd_like', 'MHDLike', 'draw_trajectory', 'transform_for_plotting', 'mhd_urls',
-           'unstack_mhd_audio', 'find_mhd_file', 'download_mhd', 'read_mhd_file', 'MHD']
+           'mel_to_hz', 'mel_filterbank', 'fit_clip', 'log_mel_spectrogram', 'resample_trajectory']
 
-# %% ../../nbs/53_datasets_mhd.ipynb #e0332bf2
-FSDD_FILE = 'fsdd/fsdd_v1.0.x_8khz.npz'
-FSDD_URLS = ['https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.zip',
-             'https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.zip']
-PENDIGITS_FILE = 'pendigits/pendigits.npz'
-PENDIGITS_URLS = {'train': ['https://archive.ics.uci.edu/ml/machine-learning-databases/pendigits/pendigits.tra'],
-                  'test': ['https://archive.ics.uci.edu/ml/machine-learning-databases/pendigits/pendigits.tes']}
-_FSDD_NAME = re.compile(r'(\d)_([A-Za-z]+)_(\d+)\.wav$')
-
-def fsdd_npz_from_recordings(recordings, out) -> Path:
-    "Write FSDD's wav files (`{digit}_{speaker}_{index}.wav`, a folder or a zip archive) as one .npz (clips concatenated, sorted by speaker, digit, index)."
-    recordings = Path(recordings)
-    if recordings.suffix == '.zip':
-        zf = zipfile.ZipFile(recordings); names = [n for n in zf.namelist() if _FSDD_NAME.search(n)]; read = zf.read
-    else:
-        names = [str(p) for p in recordings.rglob('*.wav') if _FSDD_NAME.search(p.name)]; read = lambda n: Path(n).read_bytes()
-    if not names: raise ConfigError(f"No FSDD recordings named '{{digit}}_{{speaker}}_{{index}}.wav' found in {recordings}.")
-    keys = sorted((_FSDD_NAME.search(n).group(2), int(_FSDD_NAME.search(n).group(1)), int(_FSDD_NAME.search(n).group(3)), n) for n in names)
-    clips, rate = [], None
-    for spk, digit, idx, n in keys:
-        with wave.open(io.BytesIO(read(n))) as w:
-            if w.getnchannels() != 1 or w.getsampwidth() != 2: raise ConfigError(f"{n}: expected 16-bit mono wav.")
-            if rate is None: rate = w.getframerate()
-            if w.getframerate() != rate: raise ConfigError(f"{n}: sample rate {w.getframerate()} differs from {rate}.")
-            clips.append(np.frombuffer(w.readframes(w.getnframes()), dtype='<i2'))
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, audio=np.concatenate(clips), offsets=np.cumsum([0] + [len(c) for c in clips]),
-             labels=np.array([k[1] for k in keys], np.uint8), speakers=np.array([k[0] for k in keys]),
-             index=np.array([k[2] for k in keys], np.int16), sample_rate=np.int32(rate))
-    return out
-
-def load_fsdd(root=None, download: bool = False) -> dict:
-    "FSDD as numpy arrays: `audio` (int16, all clips), `offsets` (n+1,), `labels`, `speakers`, `index`, `sample_rate`."
-    path = data_root(root) / FSDD_FILE
-    if not path.exists() and download:
-        archive = download_file(FSDD_URLS, path.parent / 'fsdd.zip')
-        fsdd_npz_from_recordings(archive, path); archive.unlink()
-    if not path.exists():
-        raise missing_file_error('Free Spoken Digit Dataset', path, FSDD_URLS,
-                                 f"{FSDD_FILE} (write it from the archive's recordings/*.wav with fsdd_npz_from_recordings)")
-    try:
-        with np.load(path) as z: d = {k: z[k] for k in ('audio', 'offsets', 'labels', 'speakers', 'index', 'sample_rate')}
-    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise ConfigError(f"{path} is corrupt, truncated or not the FSDD .npz ({e}); delete it and rebuild it.") from None
-    if len(d['offsets']) != len(d['labels']) + 1 or d['offsets'][-1] != len(d['audio']):
-        raise ConfigError(f"{path}: offsets do not match the audio and labels (file truncated or inconsistent).")
-    return d
-
-def pendigits_npz_from_uci(tra, tes, out) -> Path:
-    "Write UCI's `pendigits.tra`/`pendigits.tes` (16 coordinates and the class per line) as one .npz."
-    arrs = {}
-    for split, p in (('train', tra), ('test', tes)):
-        a = np.loadtxt(p, delimiter=',', dtype=np.int64, ndmin=2)
-        if a.shape[1] != 17: raise ConfigError(f"{p}: expected 17 comma-separated integers per line; got {a.shape[1]}.")
-        arrs[f'x_{split}'], arrs[f'y_{split}'] = a[:, :16].astype(np.uint8), a[:, 16].astype(np.uint8)
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True); np.savez(out, **arrs)
-    return out
-
-def load_pendigits(root=None, download: bool = False) -> dict:
-    "UCI pendigits: `x_train` (n, 16) uint8 (8 (x, y) points, 0-100), `y_train`, `x_test`, `y_test`."
-    path = data_root(root) / PENDIGITS_FILE
-    if not path.exists() and download:
-        tra = download_file(PENDIGITS_URLS['train'], path.parent / 'pendigits.tra')
-        tes = download_file(PENDIGITS_URLS['test'], path.parent / 'pendigits.tes')
-        pendigits_npz_from_uci(tra, tes, path)
-    if not path.exists():
-        raise missing_file_error('UCI pendigits', path, PENDIGITS_URLS['train'] + PENDIGITS_URLS['test'],
-                                 f"{PENDIGITS_FILE} (write it from pendigits.tra/.tes with pendigits_npz_from_uci)")
-    try:
-        with np.load(path) as z: return {k: z[k] for k in ('x_train', 'y_train', 'x_test', 'y_test')}
-    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise ConfigError(f"{path} is corrupt, truncated or not the pendigits .npz ({e}); delete it and rebuild it.") from None
-
-# %% ../../nbs/53_datasets_mhd.ipynb #7ff8927f
-SAMPLE_RATE, N_FFT, HOP, N_MELS, N_FRAMES = 8000, 1024, 256, 128, 32
-CLIP_LEN = N_FFT + (N_FRAMES - 1) * HOP   # 8960 samples: exactly 32 frames without centring padding
-TOP_DB = 80.0                             # dynamic range kept below the train split's maximum
-
-def hz_to_mel(f): return 2595.0 * torch.log10(1.0 + torch.as_tensor(f, dtype=torch.float64) / 700.0)
-def mel_to_hz(m): return 700.0 * (10.0 ** (torch.as_tensor(m, dtype=torch.float64) / 2595.0) - 1.0)
-
-def mel_filterbank(n_mels: int = N_MELS, n_fft: int = N_FFT, sample_rate: int = SAMPLE_RATE, f_min: float = 0.0, f_max: float | None = None):
-    "Triangular mel filters (HTK scale, peak 1) on the STFT bins: (n_mels, n_fft // 2 + 1)."
-    f_max = sample_rate / 2 if f_max is None else f_max
-    bins = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1, dtype=torch.float64)
-    pts = mel_to_hz(torch.linspace(float(hz_to_mel(f_min)), float(hz_to_mel(f_max)), n_mels + 2, dtype=torch.float64))
-    lo, mid, hi = pts[:-2, None], pts[1:-1, None], pts[2:, None]
-    return torch.minimum((bins - lo) / (mid - lo), (hi - bins) / (hi - mid)).clamp(min=0).float()
-
-def fit_clip(wave: torch.Tensor, length: int = CLIP_LEN) -> torch.Tensor:
-    "Centre a 1-D clip in `length` samples: zero-pad both sides if shorter, keep the central part if longer."
-    n = len(wave)
-    if n >= length: s = (n - length) // 2; return wave[s:s + length].clone()
-    out = wave.new_zeros(length); s = (length - n) // 2; out[s:s + n] = wave
-    return out
-
-def log_mel_spectrogram(waves: torch.Tensor, n_fft: int = N_FFT, hop: int = HOP, n_mels: int = N_MELS, sample_rate: int = SAMPLE_RATE):
-    "Log-mel power (dB) of waves (B, L): (B, frames, n_mels), frames = 1 + (L - n_fft) // hop."
-    spec = torch.stft(waves, n_fft, hop_length=hop, window=torch.hann_window(n_fft, dtype=waves.dtype), center=False, return_complex=True)
-    mel = mel_filterbank(n_mels, n_fft, sample_rate).to(waves.dtype) @ torch.view_as_real(spec).pow(2).sum(-1)   # (B, n_mels, frames)
-    return 10.0 * torch.log10(mel.clamp(min=1e-10)).transpose(1, 2)
-
-# %% ../../nbs/53_datasets_mhd.ipynb #78ab763b
-def resample_trajectory(points: torch.Tensor, n_points: int = 100) -> torch.Tensor:
-    "Pendigits rows (N, 16) = 8 interleaved (x, y) in 0-100 -> (N, 2 * n_points): n_points x's then y's in [0, 1], y pointing down."
-    if n_points < 2: raise ConfigError(f"n_points must be >= 2; got {n_points}.")
-    p = torch.as_tensor(points, dtype=torch.float64).reshape(len(points), -1, 2) / 100.0
-    x, y = p[..., 0], 1.0 - p[..., 1]
-    pos = torch.linspace(0, p.shape[1] - 1, n_points, dtype=torch.float64)
-    i0 = pos.floor().long().clamp(max=p.shape[1] - 2); a = pos - i0
-    lerp = lambda v: v[:, i0] * (1 - a) + v[:, i0 + 1] * a
-    return torch.cat([lerp(x), lerp(y)], 1).float()
+# %% ../../nbs/53_datasets_mhd.ipynb #78a5d0dd
+from .mhd_sources import (FSDD_FILE, FSDD_URLS, fsdd_npz_from_recordings, load_fsdd, PENDIGITS_FILE, PENDIGITS_URLS,
+    pendigits_npz_from_uci, load_pendigits, SAMPLE_RATE, N_FFT, HOP, N_MELS, N_FRAMES, CLIP_LEN, TOP_DB, hz_to_mel, mel_to_hz, mel_filterbank,
+    fit_clip, log_mel_spectrogram, resample_trajectory)
+_all_ = ['FSDD_FILE', 'FSDD_URLS', 'PENDIGITS_FILE', 'PENDIGITS_URLS', 'SAMPLE_RATE', 'N_FFT', 'HOP', 'N_MELS', 'N_FRAMES', 'CLIP_LEN', 'TOP_DB',
+         'fsdd_npz_from_recordings', 'load_fsdd', 'pendigits_npz_from_uci', 'load_pendigits', 'hz_to_mel', 'mel_to_hz', 'mel_filterbank',
+         'fit_clip', 'log_mel_spectrogram', 'resample_trajectory']
 
 # %% ../../nbs/53_datasets_mhd.ipynb #2b7aedc4
 def pair_by_class(labels: torch.Tensor, pool_labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -160,6 +56,7 @@ def mhd_like_filename(split: str, seed: int = 0, n_points: int = 100, test_speak
     spk = '' if test_speakers is None else '_spk-' + '-'.join(sorted(test_speakers))
     return f'mhd_like_{split}_s{seed}_p{n_points}{spk}.pt'
 
+# %% ../../nbs/53_datasets_mhd.ipynb #98c4d53d
 def _fsdd_split(fsdd, test_speakers) -> np.ndarray:
     "Boolean: which FSDD clips are test clips."
     if test_speakers is None: return fsdd['index'] < 5
@@ -167,6 +64,7 @@ def _fsdd_split(fsdd, test_speakers) -> np.ndarray:
     if bad: raise ConfigError(f"test_speakers {sorted(bad)} are not FSDD speakers {sorted(set(fsdd['speakers'].tolist()))}.")
     return np.isin(fsdd['speakers'], list(test_speakers))
 
+# %% ../../nbs/53_datasets_mhd.ipynb #1331e76a
 def _spectrograms(fsdd, train_mask) -> tuple[torch.Tensor, dict]:
     "All clips' spectrograms (n, 1, 32, 128) uint8, scaled with the train clips' dB range."
     off = fsdd['offsets']
@@ -177,6 +75,30 @@ def _spectrograms(fsdd, train_mask) -> tuple[torch.Tensor, dict]:
     u8 = ((db - lo) / (hi - lo)).clamp(0, 1).mul(255).round().to(torch.uint8).unsqueeze(1)
     return u8, {'min': lo, 'max': hi}
 
+# %% ../../nbs/53_datasets_mhd.ipynb #7401653e
+def _mhd_params(split, seed, n_points, test_speakers) -> dict:
+    return {'split': split, 'seed': seed, 'n_points': n_points, 'test_speakers': None if test_speakers is None else sorted(test_speakers),
+            'sample_rate': SAMPLE_RATE, 'n_fft': N_FFT, 'hop': HOP, 'n_mels': N_MELS, 'clip_len': CLIP_LEN, 'top_db': TOP_DB}
+
+# %% ../../nbs/53_datasets_mhd.ipynb #9729daf9
+def _split_cache(split, fsdd, pen, is_test, spec, norm, root, download, seed, n_points, test_speakers) -> dict:
+    "One split's cache: its MNIST images, its pools of spectrograms and trajectories with their provenance, and the pairing by digit."
+    g = torch.Generator().manual_seed(seed * 1000 + (split == 'test'))
+    images, labels = load_mnist(split, root, download)
+    labels = torch.from_numpy(labels)
+    fsdd_labels = torch.from_numpy(fsdd['labels'].astype(np.int64))
+    clips = torch.from_numpy(np.flatnonzero(is_test if split == 'test' else ~is_test))
+    traj_x = torch.from_numpy(pen[f'x_{split}'].astype(np.int64)); traj_y = torch.from_numpy(pen[f'y_{split}'].astype(np.int64))
+    a_idx, t_idx = pair_by_class(labels, fsdd_labels[clips], g), pair_by_class(labels, traj_y, g)
+    return {'format': CACHE_FORMAT, 'params': _mhd_params(split, seed, n_points, test_speakers),
+            'labels': labels, 'image': torch.from_numpy(images.copy()).unsqueeze(1), 'mnist_index': torch.arange(len(labels)),
+            'audio_pool': spec[clips], 'audio_pool_fsdd_row': clips, 'audio_pool_speaker': [str(s) for s in fsdd['speakers'][clips.numpy()]],
+            'audio_pool_recording': torch.from_numpy(fsdd['index'][clips.numpy()].astype(np.int64)), 'audio_pool_label': fsdd_labels[clips],
+            'audio_index': a_idx, 'audio_normalization': norm,
+            'traj_pool': resample_trajectory(traj_x, n_points), 'traj_pool_row': torch.arange(len(traj_y)), 'traj_pool_label': traj_y,
+            'traj_index': t_idx}
+
+# %% ../../nbs/53_datasets_mhd.ipynb #f3deb7fa
 def build_mhd_like(out_dir=None, root=None, seed: int = 0, splits=('train', 'test'), n_points: int = 100,
                    test_speakers=None, download: bool = False) -> dict:
     "Build the MHD-like set from MNIST, FSDD and pendigits under `root` and cache each split in `out_dir`; returns {split: path}."
@@ -187,24 +109,9 @@ def build_mhd_like(out_dir=None, root=None, seed: int = 0, splits=('train', 'tes
     if int(fsdd['sample_rate']) != SAMPLE_RATE: raise ConfigError(f"FSDD sample rate is {int(fsdd['sample_rate'])}; expected {SAMPLE_RATE}.")
     is_test = _fsdd_split(fsdd, test_speakers)
     spec, norm = _spectrograms(fsdd, ~is_test)
-    fsdd_labels = torch.from_numpy(fsdd['labels'].astype(np.int64))
     paths = {}
     for split in splits:
-        g = torch.Generator().manual_seed(seed * 1000 + (split == 'test'))
-        images, labels = load_mnist(split, root, download)
-        labels = torch.from_numpy(labels)
-        clips = torch.from_numpy(np.flatnonzero(is_test if split == 'test' else ~is_test))
-        traj_x = torch.from_numpy(pen[f'x_{split}'].astype(np.int64)); traj_y = torch.from_numpy(pen[f'y_{split}'].astype(np.int64))
-        a_idx, t_idx = pair_by_class(labels, fsdd_labels[clips], g), pair_by_class(labels, traj_y, g)
-        cache = {'format': CACHE_FORMAT,
-                 'params': {'split': split, 'seed': seed, 'n_points': n_points, 'test_speakers': None if test_speakers is None else sorted(test_speakers),
-                            'sample_rate': SAMPLE_RATE, 'n_fft': N_FFT, 'hop': HOP, 'n_mels': N_MELS, 'clip_len': CLIP_LEN, 'top_db': TOP_DB},
-                 'labels': labels, 'image': torch.from_numpy(images.copy()).unsqueeze(1), 'mnist_index': torch.arange(len(labels)),
-                 'audio_pool': spec[clips], 'audio_pool_fsdd_row': clips, 'audio_pool_speaker': [str(s) for s in fsdd['speakers'][clips.numpy()]],
-                 'audio_pool_recording': torch.from_numpy(fsdd['index'][clips.numpy()].astype(np.int64)), 'audio_pool_label': fsdd_labels[clips],
-                 'audio_index': a_idx, 'audio_normalization': norm,
-                 'traj_pool': resample_trajectory(traj_x, n_points), 'traj_pool_row': torch.arange(len(traj_y)), 'traj_pool_label': traj_y,
-                 'traj_index': t_idx}
+        cache = _split_cache(split, fsdd, pen, is_test, spec, norm, root, download, seed, n_points, test_speakers)
         path = out_dir / mhd_like_filename(split, seed, n_points, test_speakers); path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + '.part'); torch.save(cache, tmp); os.replace(tmp, path)
         paths[split] = path
@@ -215,44 +122,79 @@ MHD_MODALITIES = ('image', 'audio', 'trajectory')
 MHD_MNAR_MISSING = {'audio': [round(0.1 + 0.7 * c / 9, 6) for c in range(10)],          # 0.1 for digit 0 ... 0.8 for digit 9
                     'trajectory': [round(0.3 + 0.1 * c / 9, 6) for c in range(10)]}     # 0.3 ... 0.4; the image is always kept
 
+# %% ../../nbs/53_datasets_mhd.ipynb #71f34e78
 def _uint8_to_float(batch: DatasetOutput) -> DatasetOutput:
     "uint8 modalities -> float in [0, 1] (missing entries are zero, so they stay zero)."
     data = {m: x.float() / 255. if x.dtype == torch.uint8 else x for m, x in batch.data.items()}
     return DatasetOutput({**batch, 'data': data})
 
+# %% ../../nbs/53_datasets_mhd.ipynb #f2d8c529
+def _select_modalities(data: dict, labels, modalities) -> tuple[list, dict]:
+    "(modalities as a list, the data of those modalities): 'label' is the one-hot label."
+    modalities = [modalities] if isinstance(modalities, str) else list(modalities)
+    bad = [m for m in modalities if m not in (*MHD_MODALITIES, 'label')]
+    if bad or not modalities: raise ConfigError(f"modalities must be a non-empty subset of {list(MHD_MODALITIES) + ['label']}; got {modalities}.")
+    return modalities, {m: data[m] if m != 'label' else F.one_hot(labels, 10).float() for m in modalities}
+
+# %% ../../nbs/53_datasets_mhd.ipynb #40f58e23
+def _apply_mnar(base, sources: dict, modalities: list, missing_probs, mask_seed, keep_incomplete):
+    "(base with class-dependent masks, sources): keep-probabilities 1 - missing_probs; only the complete samples if not keep_incomplete."
+    probs = MHD_MNAR_MISSING if missing_probs is None else missing_probs
+    unknown = [m for m in probs if m not in modalities]
+    if unknown: raise ConfigError(f"missing_probs names {unknown}, which are not among the modalities {modalities}.")
+    keep = {m: [1 - float(p) for p in ps] for m, ps in probs.items()}
+    base = make_mnar_by_class(base, keep, seed=mask_seed, keep_incomplete=True)
+    if not keep_incomplete:
+        full = torch.stack(list(base.masks.values())).all(0).nonzero().flatten()
+        if len(full) == 0: raise ConfigError("keep_incomplete=False leaves no sample; lower missing_probs or keep the incomplete samples.")
+        base = base.subset(full); sources = {k: v[full] for k, v in sources.items()}
+    return base, sources
+
+# %% ../../nbs/53_datasets_mhd.ipynb #2957328c
 class _TriModalDigits(IncompleteDataset):
     "Shared by MHDLike and MHD: modality selection, optional MNAR masks, masks=None when complete."
     def _setup(self, data: dict, labels, modalities, mnar, missing_probs, mask_seed, keep_incomplete, sources: dict):
-        modalities = [modalities] if isinstance(modalities, str) else list(modalities)
-        bad = [m for m in modalities if m not in (*MHD_MODALITIES, 'label')]
-        if bad or not modalities: raise ConfigError(f"modalities must be a non-empty subset of {list(MHD_MODALITIES) + ['label']}; got {modalities}.")
-        data = {m: data[m] if m != 'label' else F.one_hot(labels, 10).float() for m in modalities}
+        modalities, data = _select_modalities(data, labels, modalities)
         base = MultimodalBaseDataset(data, labels, transform=_uint8_to_float, check_finite=False)
         self.sources = sources
-        if mnar:
-            probs = MHD_MNAR_MISSING if missing_probs is None else missing_probs
-            unknown = [m for m in probs if m not in modalities]
-            if unknown: raise ConfigError(f"missing_probs names {unknown}, which are not among the modalities {modalities}.")
-            keep = {m: [1 - float(p) for p in ps] for m, ps in probs.items()}
-            base = make_mnar_by_class(base, keep, seed=mask_seed, keep_incomplete=True)
-            if not keep_incomplete:
-                full = torch.stack(list(base.masks.values())).all(0).nonzero().flatten()
-                if len(full) == 0: raise ConfigError("keep_incomplete=False leaves no sample; lower missing_probs or keep the incomplete samples.")
-                base = base.subset(full); self.sources = {k: v[full] for k, v in sources.items()}
+        if mnar: base, self.sources = _apply_mnar(base, sources, modalities, missing_probs, mask_seed, keep_incomplete)
         masks = base.masks if base.masks is not None else {m: torch.ones(len(base), dtype=torch.bool) for m in base.modalities}
         super().__init__(base.data, masks, base.labels, base.transform, check_finite=False)
         self._complete = not mnar
 
-    @property
-    def masks(self): return None if self._complete else self._masks
-
-    def _batch(self, idx):
-        out = MultimodalBaseDataset._batch(self, idx)
-        if not self._complete: out['masks'] = {m: k[idx] for m, k in self._masks.items()}
-        return out
-
     def transform_for_plotting(self, x, modality, **kwargs): return transform_for_plotting(x, modality, **kwargs)
 
+# %% ../../nbs/53_datasets_mhd.ipynb #fd7a43de
+@patch(as_prop=True)
+def masks(self: _TriModalDigits): return None if self._complete else self._masks
+
+# %% ../../nbs/53_datasets_mhd.ipynb #c889da5b
+@patch
+def _batch(self: _TriModalDigits, idx):
+    out = MultimodalBaseDataset._batch(self, idx)
+    if not self._complete: out['masks'] = {m: k[idx] for m, k in self._masks.items()}
+    return out
+
+# %% ../../nbs/53_datasets_mhd.ipynb #7246b5f5
+def _load_cache(path: Path) -> dict:
+    "The cache file at `path`, checked to be readable and of this version."
+    try: c = torch.load(path, weights_only=True)
+    except Exception as e: raise ConfigError(f"{path} is corrupt or truncated ({e}); delete it or pass rebuild=True.") from None
+    if c.get('format') != CACHE_FORMAT: raise ConfigError(f"{path} was written by another version (format {c.get('format')}); pass rebuild=True.")
+    return c
+
+# %% ../../nbs/53_datasets_mhd.ipynb #0ff96d1f
+def _mhd_like_samples(c: dict, n: int) -> tuple[dict, list, dict]:
+    "(data, speakers, sources) of the first n samples of an MHD-like cache."
+    ai, ti = c['audio_index'][:n], c['traj_index'][:n]
+    data = {'image': c['image'][:n], 'audio': c['audio_pool'][ai], 'trajectory': c['traj_pool'][ti]}
+    speakers = sorted(set(c['audio_pool_speaker']))   # sources['fsdd_speaker'] indexes this list
+    spk = torch.tensor([speakers.index(s) for s in c['audio_pool_speaker']])
+    sources = {'mnist_index': c['mnist_index'][:n], 'fsdd_row': c['audio_pool_fsdd_row'][ai], 'fsdd_recording': c['audio_pool_recording'][ai],
+               'fsdd_speaker': spk[ai], 'pendigits_row': c['traj_pool_row'][ti]}
+    return data, speakers, sources
+
+# %% ../../nbs/53_datasets_mhd.ipynb #42b1b9f9
 class MHDLike(_TriModalDigits):
     "MHD-like digits built from MNIST + FSDD + pendigits: {'image': (1,28,28), 'audio': (1,32,128), 'trajectory': (200,)} (+ optional 'label')."
     def __init__(self, split: str = 'train', root=None,
@@ -271,16 +213,9 @@ class MHDLike(_TriModalDigits):
         cache_dir = Path(cache_dir) if cache_dir is not None else _default_cache('mhd_like')
         path = cache_dir / mhd_like_filename(split, seed, n_points, test_speakers)
         if rebuild or not path.exists(): build_mhd_like(cache_dir, root, seed, (split,), n_points, test_speakers, download)
-        try: c = torch.load(path, weights_only=True)
-        except Exception as e: raise ConfigError(f"{path} is corrupt or truncated ({e}); delete it or pass rebuild=True.") from None
-        if c.get('format') != CACHE_FORMAT: raise ConfigError(f"{path} was written by another version (format {c.get('format')}); pass rebuild=True.")
+        c = _load_cache(path)
         n = len(c['labels']) if n_samples is None else min(n_samples, len(c['labels']))
-        ai, ti = c['audio_index'][:n], c['traj_index'][:n]
-        data = {'image': c['image'][:n], 'audio': c['audio_pool'][ai], 'trajectory': c['traj_pool'][ti]}
-        self.speakers = sorted(set(c['audio_pool_speaker']))   # sources['fsdd_speaker'] indexes this list
-        spk = torch.tensor([self.speakers.index(s) for s in c['audio_pool_speaker']])
-        sources = {'mnist_index': c['mnist_index'][:n], 'fsdd_row': c['audio_pool_fsdd_row'][ai], 'fsdd_recording': c['audio_pool_recording'][ai],
-                   'fsdd_speaker': spk[ai], 'pendigits_row': c['traj_pool_row'][ti]}
+        data, self.speakers, sources = _mhd_like_samples(c, n)
         self.split, self.params, self.audio_normalization = split, c['params'], c['audio_normalization']
         self._setup(data, c['labels'][:n], modalities, mnar, missing_probs, mask_seed, keep_incomplete, sources)
 
@@ -294,6 +229,7 @@ def _text_image(text: str, size: int = 28, fontsize: float = 40.) -> torch.Tenso
     canvas.draw(); rgba = np.asarray(canvas.buffer_rgba())
     return torch.from_numpy(1 - rgba[..., :3].mean(-1) / 255.).float()[None]
 
+# %% ../../nbs/53_datasets_mhd.ipynb #f53f6c16
 def draw_trajectory(traj: torch.Tensor, size: int = 28, thickness: int = 1, margin: int = 2) -> torch.Tensor:
     "Rasterise a trajectory (2P,) = P x's then P y's in [0, 1] (y down) as a pen path: (1, size, size) in {0, 1}."
     p = traj.detach().float().cpu().reshape(2, -1)
@@ -305,6 +241,7 @@ def draw_trajectory(traj: torch.Tensor, size: int = 28, thickness: int = 1, marg
     if thickness > 0: img = F.max_pool2d(img, 2 * thickness + 1, stride=1, padding=thickness)
     return img[0]
 
+# %% ../../nbs/53_datasets_mhd.ipynb #ac8234e2
 def transform_for_plotting(x: torch.Tensor, modality: str, size: int = 28) -> torch.Tensor:
     "A sample or batch of `modality` ('image', 'audio', 'trajectory', 'label') as image(s) (..., C, H, W) in [0, 1]."
     x = x.detach().float().cpu()
@@ -322,16 +259,19 @@ def mhd_urls(split: str) -> list:
     i = MHD_GDRIVE_IDS[split]
     return [f'https://drive.usercontent.google.com/download?id={i}&export=download&confirm=t', f'https://docs.google.com/uc?export=download&id={i}']
 
+# %% ../../nbs/53_datasets_mhd.ipynb #9a0df261
 def unstack_mhd_audio(a: torch.Tensor) -> torch.Tensor:
     "MHD's stored audio (N, C, 32, 32) -> (N, 1, 32, 32*C): blocks concatenated along the mel axis, then (frames, mels)."
     n, c, h, w = a.shape
     return a.reshape(n, c * h, w).transpose(1, 2).unsqueeze(1)
 
+# %% ../../nbs/53_datasets_mhd.ipynb #6160fc36
 def find_mhd_file(split: str, root=None) -> Path | None:
     for p in (data_root(root) / 'mhd' / f'mhd_{split}.pt', data_root(root) / f'mhd_{split}.pt'):
         if p.exists(): return p
     return None
 
+# %% ../../nbs/53_datasets_mhd.ipynb #ed617775
 def download_mhd(split: str, root=None) -> Path:
     "Download `mhd_{split}.pt` into `<root>/mhd/` and check it is a torch file (Google Drive may serve a web page instead)."
     dest = download_file(mhd_urls(split), data_root(root) / 'mhd' / f'mhd_{split}.pt')
@@ -342,8 +282,9 @@ def download_mhd(split: str, root=None) -> Path:
                           f"(or with `pip install gdown; gdown {MHD_GDRIVE_IDS[split]}`) and put it at {dest}.")
     return dest
 
-def read_mhd_file(path, trust_file: bool = False) -> dict:
-    "Read an original MHD file: {'labels', 'image', 'trajectory', 'audio' (unstacked), 'traj_normalization', 'audio_normalization'}."
+# %% ../../nbs/53_datasets_mhd.ipynb #17725bd0
+def _load_mhd_tuple(path, trust_file: bool) -> tuple:
+    "The 6-tuple of an original MHD file (unpickled safely unless `trust_file`)."
     try: obj = torch.load(path, weights_only=not trust_file)
     except pickle.UnpicklingError as e:
         raise ConfigError(f"{path} holds Python objects that the safe loader refuses ({str(e)[:200]}); if you trust the file, pass trust_file=True.") from None
@@ -352,7 +293,12 @@ def read_mhd_file(path, trust_file: bool = False) -> dict:
     if not isinstance(obj, (tuple, list)) or len(obj) != 6:
         raise ConfigError(f"{path} is not an MHD file: expected a tuple (labels, images, trajectories, audio, traj_norm, audio_norm); "
                           f"got {type(obj).__name__}{f' of length {len(obj)}' if isinstance(obj, (tuple, list)) else ''}.")
-    labels, image, traj, audio, tn, an = obj
+    return obj
+
+# %% ../../nbs/53_datasets_mhd.ipynb #ff8c1edf
+def read_mhd_file(path, trust_file: bool = False) -> dict:
+    "Read an original MHD file: {'labels', 'image', 'trajectory', 'audio' (unstacked), 'traj_normalization', 'audio_normalization'}."
+    labels, image, traj, audio, tn, an = _load_mhd_tuple(path, trust_file)
     labels = torch.as_tensor(labels).long(); image = torch.as_tensor(image).float(); traj = torch.as_tensor(traj).float()
     audio = torch.as_tensor(audio).float()
     if image.ndim == 3: image = image.unsqueeze(1)
@@ -363,6 +309,7 @@ def read_mhd_file(path, trust_file: bool = False) -> dict:
                           f"audio {tuple(audio.shape)}); the file is corrupt or not MHD.")
     return {'labels': labels, 'image': image, 'trajectory': traj, 'audio': audio, 'traj_normalization': tn, 'audio_normalization': an}
 
+# %% ../../nbs/53_datasets_mhd.ipynb #9c1acbd4
 class MHD(_TriModalDigits):
     "The original MHD files: {'image': (1,28,28), 'audio': (1,32,128), 'trajectory': (200,)} (+ optional 'label'); same options as MHDLike."
     def __init__(self, split: str = 'train', root=None, modalities=MHD_MODALITIES, mnar: bool = False, missing_probs: dict | None = None,

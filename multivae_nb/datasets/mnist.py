@@ -24,9 +24,7 @@ MNIST_FILES = {  # name: md5 of the decompressed file
     't10k-images-idx3-ubyte': '2646ac647ad5339dbf082846283269ea',
     't10k-labels-idx1-ubyte': '27ae3e4e09519cfbb04c329615203637'}
 
-def _read_bytes(path: Path) -> bytes:
-    return gzip.decompress(path.read_bytes()) if path.suffix == '.gz' else path.read_bytes()
-
+# %% ../../nbs/50_datasets_mnist.ipynb #0e2bbf53
 def parse_idx(raw: bytes) -> np.ndarray:
     "Parse the bytes of an IDX file (big-endian header: magic, dims) into a numpy array."
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0: raise ConfigError("Not an IDX file (bad magic number).")
@@ -36,6 +34,10 @@ def parse_idx(raw: bytes) -> np.ndarray:
     arr = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * nd)
     if arr.size != int(np.prod(shape)): raise ConfigError(f"IDX file truncated: header says {shape}, found {arr.size} values.")
     return arr.reshape(shape)
+
+# %% ../../nbs/50_datasets_mnist.ipynb #fa4ffc35
+def _read_bytes(path: Path) -> bytes:
+    return gzip.decompress(path.read_bytes()) if path.suffix == '.gz' else path.read_bytes()
 
 def _candidates(root: Path):
     return [root / 'mnist', root, root / 'MNIST' / 'raw']
@@ -47,27 +49,49 @@ def find_mnist_file(name: str, root=None) -> Path | None:
             if p.exists(): return p
     return None
 
+# %% ../../nbs/50_datasets_mnist.ipynb #403f799d
+def _download_one(name: str, md5: str, dest: Path):
+    "Fetch `name`.gz from the first mirror whose copy has the official MD5 into `dest`; a clear error if none does."
+    errors = []
+    for mirror in MNIST_MIRRORS:
+        url = mirror + name + '.gz'
+        try:
+            tmp = dest / (name + '.gz.part')
+            with urllib.request.urlopen(url, timeout=30) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
+            if hashlib.md5(gzip.decompress(tmp.read_bytes())).hexdigest() != md5:
+                tmp.unlink(); errors.append(f"{url}: checksum mismatch"); continue
+            os.replace(tmp, dest / (name + '.gz')); break
+        except OSError as e: errors.append(f"{url}: {e}")
+    else:
+        raise ConfigError(f"Could not download MNIST file {name} ({'; '.join(errors)}). Without internet, put the four files "
+                          f"{[n + '.gz' for n in MNIST_FILES]} in {dest} (or point MULTIVAE_NB_DATA to a folder holding a mnist/ subfolder).")
+
 # %% ../../nbs/50_datasets_mnist.ipynb #2ed1bb96
 def download_mnist(root=None) -> Path:
     "Download the four MNIST files into `<root>/mnist/` and verify their checksums."
     dest = data_root(root) / 'mnist'; dest.mkdir(parents=True, exist_ok=True)
     for name, md5 in MNIST_FILES.items():
         if find_mnist_file(name, root) is not None: continue
-        errors = []
-        for mirror in MNIST_MIRRORS:
-            url = mirror + name + '.gz'
-            try:
-                tmp = dest / (name + '.gz.part')
-                with urllib.request.urlopen(url, timeout=30) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
-                if hashlib.md5(gzip.decompress(tmp.read_bytes())).hexdigest() != md5:
-                    tmp.unlink(); errors.append(f"{url}: checksum mismatch"); continue
-                os.replace(tmp, dest / (name + '.gz')); break
-            except OSError as e: errors.append(f"{url}: {e}")
-        else:
-            raise ConfigError(f"Could not download MNIST file {name} ({'; '.join(errors)}). Without internet, put the four files "
-                              f"{[n + '.gz' for n in MNIST_FILES]} in {dest} (or point MULTIVAE_NB_DATA to a folder holding a mnist/ subfolder).")
+        _download_one(name, md5, dest)
     return dest
 
+# %% ../../nbs/50_datasets_mnist.ipynb #0c8ea3c8
+def _read_checked(p: Path, name: str, check_md5: bool) -> bytes:
+    "The decompressed bytes of MNIST file `p`, verified against the official MD5 of `name` if `check_md5`."
+    try: raw = _read_bytes(p)
+    except (EOFError, OSError) as e:
+        raise ConfigError(f"{p} is corrupt or truncated ({e}); delete it and download it again.") from None
+    if check_md5 and hashlib.md5(raw).hexdigest() != MNIST_FILES[name]:
+        raise ConfigError(f"{p} does not have the official MNIST checksum (md5 of the decompressed file should be {MNIST_FILES[name]}); "
+                          "the file is corrupt or not MNIST. Delete it and download again.")
+    return raw
+
+def _not_found(name: str, root) -> ConfigError:
+    return ConfigError(f"MNIST file {name}(.gz) not found under {data_root(root)} (looked in "
+                       f"{[str(d) for d in _candidates(data_root(root))]}). Pass download=True (needs internet: {MNIST_MIRRORS[0]}{name}.gz), "
+                       f"or set MULTIVAE_NB_DATA / root to a folder whose mnist/ subfolder holds the four IDX files.")
+
+# %% ../../nbs/50_datasets_mnist.ipynb #0b91f97a
 def load_mnist(split: str = 'train', root=None, download: bool = False, check_md5: bool = True):
     "MNIST images (N, 28, 28) uint8 and labels (N,) int64 of `split` ('train' or 'test')."
     if split not in ('train', 'test'): raise ConfigError(f"split must be 'train' or 'test'; got '{split}'.")
@@ -77,24 +101,19 @@ def load_mnist(split: str = 'train', root=None, download: bool = False, check_md
         name = f'{pre}-{kind}'
         p = find_mnist_file(name, root)
         if p is None and download: download_mnist(root); p = find_mnist_file(name, root)
-        if p is None:
-            raise ConfigError(f"MNIST file {name}(.gz) not found under {data_root(root)} (looked in "
-                              f"{[str(d) for d in _candidates(data_root(root))]}). Pass download=True (needs internet: {MNIST_MIRRORS[0]}{name}.gz), "
-                              f"or set MULTIVAE_NB_DATA / root to a folder whose mnist/ subfolder holds the four IDX files.")
-        try: raw = _read_bytes(p)
-        except (EOFError, OSError) as e:
-            raise ConfigError(f"{p} is corrupt or truncated ({e}); delete it and download it again.") from None
-        if check_md5 and hashlib.md5(raw).hexdigest() != MNIST_FILES[name]:
-            raise ConfigError(f"{p} does not have the official MNIST checksum (md5 of the decompressed file should be {MNIST_FILES[name]}); "
-                              "the file is corrupt or not MNIST. Delete it and download again.")
-        out.append(parse_idx(raw))
+        if p is None: raise _not_found(name, root)
+        out.append(parse_idx(_read_checked(p, name, check_md5)))
     return out[0], out[1].astype(np.int64)
 
 # %% ../../nbs/50_datasets_mnist.ipynb #a4e38165
+def _check_binarize(binarize):
+    if binarize not in (None, 'dynamic', 'fixed'): raise ConfigError(f"binarize must be None, 'dynamic' or 'fixed'; got {binarize!r}.")
+
 def _dynamic_binarize(batch: DatasetOutput) -> DatasetOutput:
     data = dict(batch.data); data['images'] = torch.bernoulli(data['images'])
     return DatasetOutput({**batch, 'data': data})
 
+# %% ../../nbs/50_datasets_mnist.ipynb #d6cfc221
 class MnistLabels(MultimodalBaseDataset):
     "MNIST as {'images': (1, 28, 28) in [0, 1], 'labels': one-hot (10,)}, optionally binarised."
     def __init__(self, split: str = 'train', root=None, download: bool = False,
@@ -104,7 +123,7 @@ class MnistLabels(MultimodalBaseDataset):
                  data_path=None, random_binarized: bool | None = None):  # the reference library's names for root and binarize='dynamic'
         if data_path is not None: root = data_path
         if random_binarized: binarize = 'dynamic'
-        if binarize not in (None, 'dynamic', 'fixed'): raise ConfigError(f"binarize must be None, 'dynamic' or 'fixed'; got {binarize!r}.")
+        _check_binarize(binarize)
         x, y = load_mnist(split, root, download)
         if n_samples is not None: x, y = x[:n_samples], y[:n_samples]
         images = torch.from_numpy(x.astype(np.float32) / 255.).unsqueeze(1)
@@ -127,10 +146,11 @@ def _digits_split(split: str, test_fraction: float, seed: int):
         idx = tr if split == 'train' else te
     return torch.from_numpy(d.images[idx].astype(np.float32) / 16.).unsqueeze(1), torch.from_numpy(d.target[idx].astype(np.int64))
 
+# %% ../../nbs/50_datasets_mnist.ipynb #d0001915
 class DigitsLabels(MultimodalBaseDataset):
     "sklearn's 8x8 digits as {'images': (1, 8, 8) in [0, 1], 'labels': one-hot (10,)}."
     def __init__(self, split: str = 'train', test_fraction: float = 0.2, seed: int = 0, binarize: str | None = None):
-        if binarize not in (None, 'dynamic', 'fixed'): raise ConfigError(f"binarize must be None, 'dynamic' or 'fixed'; got {binarize!r}.")
+        _check_binarize(binarize)
         images, y = _digits_split(split, test_fraction, seed)
         if binarize == 'fixed': images = torch.bernoulli(images, generator=torch.Generator().manual_seed(seed))
         super().__init__({'images': images, 'labels': F.one_hot(y, 10).float()}, labels=y,

@@ -28,6 +28,7 @@ SVHN_CLASS_COUNTS = {'train': [4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595,
 SVHN_LAYOUT = ("<root>/svhn/train_32x32.mat and test_32x32.mat, SVHN's official cropped-digit files "
                "(X: (32, 32, 3, N) uint8, y: (N, 1) labels 1..10 where 10 is the digit 0)")
 
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #6f9dc19c
 def _check_split(split):
     if split not in SVHN_FILES: raise ConfigError(f"split must be 'train' or 'test'; got {split!r}.")
 
@@ -37,20 +38,16 @@ def find_svhn_file(split: str = 'train', root=None) -> Path | None:
     R = data_root(root)
     return next((p for p in (R / 'svhn' / SVHN_FILES[split][0], R / 'SVHN' / SVHN_FILES[split][0], R / SVHN_FILES[split][0]) if p.exists()), None)
 
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #60f9b544
 def download_svhn(split: str = 'train', root=None) -> Path:
     "Download SVHN's `{split}_32x32.mat` into `<root>/svhn/` and verify its official MD5."
     _check_split(split)
     name, md5 = SVHN_FILES[split]
     return download_file([SVHN_URL + name], data_root(root) / 'svhn' / name, md5=md5)
 
-def load_svhn(split: str = 'train', root=None, download: bool = False, check_md5: bool = True):
-    "SVHN images (N, 3, 32, 32) uint8 and labels (N,) int64 in 0..9 (label 10 -> digit 0)."
-    _check_split(split)
-    name, md5 = SVHN_FILES[split]
-    p = find_svhn_file(split, root)
-    if p is None and download: p = download_svhn(split, root)
-    if p is None: raise missing_file_error(f"SVHN {split} file {name}", data_root(root) / 'svhn' / name, [SVHN_URL + name], SVHN_LAYOUT)
-    if check_md5: verify_file(p, md5=md5, what=f"SVHN {split} file")
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #73c9fc55
+def _read_svhn_mat(p: Path, name: str):
+    "X (32, 32, 3, N) and y (N, 1) of SVHN's .mat file `p`, checked."
     import scipy.io
     try: mat = scipy.io.loadmat(p)
     except Exception as e:   # MatReadError, OSError "could not read bytes", ... on a cut file
@@ -60,9 +57,29 @@ def load_svhn(split: str = 'train', root=None, download: bool = False, check_md5
     if X is None or y is None or X.ndim != 4 or X.shape[:3] != (32, 32, 3) or y.size != X.shape[3]:
         raise ConfigError(f"{p} is not an SVHN cropped-digit file: expected X (32, 32, 3, N) and y (N, 1); got "
                           f"X {None if X is None else X.shape}, y {None if y is None else y.shape}. Expected layout: {SVHN_LAYOUT}.")
+    return X, y
+
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #c72ba70d
+def load_svhn(split: str = 'train', root=None, download: bool = False, check_md5: bool = True):
+    "SVHN images (N, 3, 32, 32) uint8 and labels (N,) int64 in 0..9 (label 10 -> digit 0)."
+    _check_split(split)
+    name, md5 = SVHN_FILES[split]
+    p = find_svhn_file(split, root)
+    if p is None and download: p = download_svhn(split, root)
+    if p is None: raise missing_file_error(f"SVHN {split} file {name}", data_root(root) / 'svhn' / name, [SVHN_URL + name], SVHN_LAYOUT)
+    if check_md5: verify_file(p, md5=md5, what=f"SVHN {split} file")
+    X, y = _read_svhn_mat(p, name)
     y = y.reshape(-1).astype(np.int64)
     if y.min() < 1 or y.max() > 10: raise ConfigError(f"{p}: SVHN labels must be 1..10; found values in [{y.min()}, {y.max()}].")
     return np.ascontiguousarray(X.transpose(3, 2, 0, 1)).astype(np.uint8, copy=False), y % 10
+
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #d7e2b430
+def _match_class(a: torch.Tensor, b: torch.Tensor, dm: int, max_per_class: int, g: torch.Generator):
+    "dm random matchings of the first n = min(len(a), len(b), max_per_class) indices of a and of b (one class); None if n = 0."
+    n = min(len(a), len(b), max_per_class)
+    if n == 0: return None
+    return (a[:n][torch.argsort(torch.rand(dm, n, generator=g), 1)].flatten(),
+            b[:n][torch.argsort(torch.rand(dm, n, generator=g), 1)].flatten())
 
 # %% ../../nbs/52_datasets_mnist_svhn.ipynb #d75607f0
 def match_by_label(labels_a: torch.Tensor, labels_b: torch.Tensor,
@@ -75,15 +92,11 @@ def match_by_label(labels_a: torch.Tensor, labels_b: torch.Tensor,
     if not isinstance(max_per_class, int) or max_per_class < 1: raise ConfigError(f"max_per_class must be an int >= 1; got {max_per_class!r}.")
     labels_a, labels_b = torch.as_tensor(labels_a), torch.as_tensor(labels_b)
     g = torch.Generator().manual_seed(seed)
-    ia, ib = [], []
-    for c in torch.unique(labels_a).tolist():
-        a, b = (labels_a == c).nonzero().flatten(), (labels_b == c).nonzero().flatten()
-        n = min(len(a), len(b), max_per_class)
-        if n == 0: continue
-        ia.append(a[:n][torch.argsort(torch.rand(data_multiplication, n, generator=g), 1)].flatten())
-        ib.append(b[:n][torch.argsort(torch.rand(data_multiplication, n, generator=g), 1)].flatten())
-    if not ia: raise ConfigError("The two datasets have no label in common: no pair can be made.")
-    ia, ib = torch.cat(ia), torch.cat(ib)
+    pairs = [_match_class((labels_a == c).nonzero().flatten(), (labels_b == c).nonzero().flatten(), data_multiplication, max_per_class, g)
+             for c in torch.unique(labels_a).tolist()]
+    pairs = [p for p in pairs if p is not None]
+    if not pairs: raise ConfigError("The two datasets have no label in common: no pair can be made.")
+    ia, ib = torch.cat([a for a, _ in pairs]), torch.cat([b for _, b in pairs])
     order = torch.randperm(len(ia), generator=g)
     return ia[order], ib[order]
 
@@ -98,6 +111,7 @@ class LazyIndex:
     def dtype(self): return self.base.dtype
     def __getitem__(self, idx): return self.base[self.index[idx]]
 
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #c97356cf
 def _pairs_path(cache_dir: Path, split, dm, max_per_class, seed) -> Path:
     return cache_dir / f'{split}_dm{dm}_max{max_per_class}_seed{seed}.pt'
 
@@ -106,18 +120,20 @@ def _expected_pairs(ya, yb, dm, max_per_class) -> int:
     k = min(len(ca), len(cb))
     return dm * int(torch.minimum(torch.minimum(ca[:k], cb[:k]), torch.tensor(max_per_class)).sum())
 
-def cached_pairs(ya, yb, path: Path, dm: int, max_per_class: int, seed: int):
-    "The pairing of `match_by_label`, read from `path` if it is valid for these labels, else drawn and written there."
-    ya, yb = torch.as_tensor(ya), torch.as_tensor(yb)
-    if path.exists():
-        try:
-            d = torch.load(path, weights_only=True)
-            ia, ib = d['mnist'].long(), d['svhn'].long()
-            ok = (len(ia) == len(ib) == _expected_pairs(ya, yb, dm, max_per_class) and int(ia.min()) >= 0 and int(ib.min()) >= 0
-                  and int(ia.max()) < len(ya) and int(ib.max()) < len(yb) and torch.equal(ya[ia], yb[ib]))
-            if ok: return ia, ib
-        except Exception: pass   # unreadable or stale: draw it again
-    ia, ib = match_by_label(ya, yb, dm, max_per_class, seed)
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #787970c4
+def _read_cached_pairs(path: Path, ya, yb, dm: int, max_per_class: int):
+    "The pairing cached at `path` if it is readable and valid for labels ya, yb (the right count, indices in range, equal labels); else None."
+    try:
+        d = torch.load(path, weights_only=True)
+        ia, ib = d['mnist'].long(), d['svhn'].long()
+        ok = (len(ia) == len(ib) == _expected_pairs(ya, yb, dm, max_per_class) and int(ia.min()) >= 0 and int(ib.min()) >= 0
+              and int(ia.max()) < len(ya) and int(ib.max()) < len(yb) and torch.equal(ya[ia], yb[ib]))
+    except Exception: return None   # unreadable or stale: draw it again
+    return (ia, ib) if ok else None
+
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #db8a7f04
+def _write_cached_pairs(path: Path, ia, ib, dm: int, max_per_class: int, seed: int):
+    "Save the pairing to `path` (written to a .part file, then renamed); only a warning if that fails."
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + '.part')
@@ -125,6 +141,14 @@ def cached_pairs(ya, yb, path: Path, dm: int, max_per_class: int, seed: int):
         os.replace(tmp, path)
     except OSError as e:
         warnings.warn(f"Could not cache the MNIST-SVHN pairing in {path} ({e}); it will be drawn again next time. Pass cache_dir= a writable folder.")
+
+# %% ../../nbs/52_datasets_mnist_svhn.ipynb #5aa2776a
+def cached_pairs(ya, yb, path: Path, dm: int, max_per_class: int, seed: int):
+    "The pairing of `match_by_label`, read from `path` if it is valid for these labels, else drawn and written there."
+    ya, yb = torch.as_tensor(ya), torch.as_tensor(yb)
+    if path.exists() and (cached := _read_cached_pairs(path, ya, yb, dm, max_per_class)) is not None: return cached
+    ia, ib = match_by_label(ya, yb, dm, max_per_class, seed)
+    _write_cached_pairs(path, ia, ib, dm, max_per_class, seed)
     return ia, ib
 
 # %% ../../nbs/52_datasets_mnist_svhn.ipynb #a78f60f4

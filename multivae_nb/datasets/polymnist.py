@@ -8,7 +8,7 @@ import os, zipfile
 from pathlib import Path
 import numpy as np
 import torch
-from fastcore.basics import patch_to
+from fastcore.basics import patch, patch_to
 from ..core import ConfigError, data_root
 from ..data import MultimodalBaseDataset, IncompleteDataset, DatasetOutput, make_mcar
 from .download import download_file, missing_file_error
@@ -36,27 +36,47 @@ def _rgb(arr, name: str) -> np.ndarray:
     if min(a.shape[:2]) < 29: raise ConfigError(f"Background {name} is {a.shape[0]}x{a.shape[1]}; it must be at least 29x29 pixels.")
     return a
 
+# %% ../../nbs/51_datasets_polymnist.ipynb #8a54e8eb
 def _read_image(path: Path) -> np.ndarray:
     from PIL import Image
     with Image.open(path) as im: return np.asarray(im.convert('RGB'))
 
+def _listed_backgrounds(backgrounds) -> list:
+    "[(name, image)] of a folder of images (sorted) or of a list of image paths and arrays."
+    if isinstance(backgrounds, (str, Path)):
+        folder = Path(backgrounds)
+        if not folder.is_dir(): raise ConfigError(f"backgrounds={str(backgrounds)!r} is not a folder of images.")
+        backgrounds = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+    return [(Path(b).name, _read_image(Path(b))) if isinstance(b, (str, Path)) else (f'array {i}', b) for i, b in enumerate(backgrounds)]
+
+# %% ../../nbs/51_datasets_polymnist.ipynb #420c67e7
+def _default_backgrounds(n_modalities: int) -> list:
+    "[(name, image)] of the first `n_modalities` scikit-image photos of POLYMNIST_BACKGROUNDS."
+    try: import skimage.data
+    except ImportError:
+        raise ConfigError("The default PolyMNIST backgrounds are photos shipped with scikit-image: `pip install scikit-image`, "
+                          "or pass backgrounds= a folder or a list of image files.") from None
+    return [(n, getattr(skimage.data, n)()) for n in POLYMNIST_BACKGROUNDS[:n_modalities]]
+
+# %% ../../nbs/51_datasets_polymnist.ipynb #3bd6bbf7
 def polymnist_backgrounds(backgrounds=None, n_modalities: int = 5) -> list:
     "[(name, (H, W, 3) uint8 array)] for each modality: scikit-image's photos (None), a folder (sorted), or a list of paths/arrays."
-    if backgrounds is None:
-        try: import skimage.data
-        except ImportError:
-            raise ConfigError("The default PolyMNIST backgrounds are photos shipped with scikit-image: `pip install scikit-image`, "
-                              "or pass backgrounds= a folder or a list of image files.") from None
-        items = [(n, getattr(skimage.data, n)()) for n in POLYMNIST_BACKGROUNDS[:n_modalities]]
-    else:
-        if isinstance(backgrounds, (str, Path)):
-            folder = Path(backgrounds)
-            if not folder.is_dir(): raise ConfigError(f"backgrounds={str(backgrounds)!r} is not a folder of images.")
-            backgrounds = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
-        items = [(Path(b).name, _read_image(Path(b))) if isinstance(b, (str, Path)) else (f'array {i}', b) for i, b in enumerate(backgrounds)]
+    items = _default_backgrounds(n_modalities) if backgrounds is None else _listed_backgrounds(backgrounds)
     if len(items) < n_modalities:
         raise ConfigError(f"PolyMNIST needs one background image per modality: {n_modalities} modalities, {len(items)} image(s) given.")
     return [(n, _rgb(a, n)) for n, a in items[:n_modalities]]
+
+# %% ../../nbs/51_datasets_polymnist.ipynb #cc2753fd
+def _resolve_clashes(src: torch.Tensor, m: int, ys: torch.Tensor, starts: torch.Tensor, counts: torch.Tensor, g: torch.Generator, max_rounds: int):
+    "Swap, in place, the entries of row m of src that repeat an image of rows < m with random entries of the same class."
+    for _ in range(max_rounds):
+        clash = (src[:m] == src[m]).any(0).nonzero().flatten()
+        if clash.numel() == 0: return
+        c = ys[clash]
+        partner = starts[c] + (torch.rand(len(clash), generator=g, dtype=torch.float64) * counts[c]).long()
+        for i, j in zip(clash.tolist(), partner.tolist()):         # a handful of swaps (~1 per 1,000 samples)
+            src[m, i], src[m, j] = src[m, j].clone(), src[m, i].clone()
+    raise ConfigError(f"Could not give every sample {len(src)} different MNIST images in {max_rounds} rounds.")
 
 # %% ../../nbs/51_datasets_polymnist.ipynb #44a4e526
 def _pair_by_label(y: torch.Tensor, n_modalities: int, g: torch.Generator, max_rounds: int = 1000):
@@ -69,15 +89,7 @@ def _pair_by_label(y: torch.Tensor, n_modalities: int, g: torch.Generator, max_r
     starts = torch.cumsum(counts, 0) - counts
     src = torch.stack([torch.argsort(y.double() + torch.rand(n, generator=g, dtype=torch.float64)) for _ in range(n_modalities)])
     ys = y[src[0]]                                                     # label of each position (the same in every row)
-    for m in range(1, n_modalities):
-        for _ in range(max_rounds):
-            clash = (src[:m] == src[m]).any(0).nonzero().flatten()
-            if clash.numel() == 0: break
-            c = ys[clash]
-            partner = starts[c] + (torch.rand(len(clash), generator=g, dtype=torch.float64) * counts[c]).long()
-            for i, j in zip(clash.tolist(), partner.tolist()):         # a handful of swaps (~1 per 1,000 samples)
-                src[m, i], src[m, j] = src[m, j].clone(), src[m, i].clone()
-        else: raise ConfigError(f"Could not give every sample {n_modalities} different MNIST images in {max_rounds} rounds.")
+    for m in range(1, n_modalities): _resolve_clashes(src, m, ys, starts, counts, g, max_rounds)
     return src, ys
 
 # %% ../../nbs/51_datasets_polymnist.ipynb #26f66c50
@@ -88,6 +100,7 @@ def _crops(bg: torch.Tensor, n: int, g: torch.Generator):
     windows = bg.unfold(0, 28, 1).unfold(1, 28, 1)                    # (H-27, W-27, 3, 28, 28), a view
     return windows[yc, xc], torch.stack([xc, yc], -1)
 
+# %% ../../nbs/51_datasets_polymnist.ipynb #ce1e681a
 def _invert_digit(crop: torch.Tensor, digit: torch.Tensor) -> torch.Tensor:
     "Invert the colours (255 - p) of the uint8 crops (n, 3, 28, 28) where the MNIST digits (n, 28, 28) are > 128."
     return crop ^ ((digit > 128).to(torch.uint8) * 255).unsqueeze(1)
@@ -95,9 +108,15 @@ def _invert_digit(crop: torch.Tensor, digit: torch.Tensor) -> torch.Tensor:
 # %% ../../nbs/51_datasets_polymnist.ipynb #f1d23ed9
 POLYMNIST_SPLITS = {'train': 0, 'test': 1}
 
+def _check_build_args(n_modalities, splits):
+    if not isinstance(n_modalities, int) or n_modalities < 1: raise ConfigError(f"n_modalities must be an int >= 1; got {n_modalities!r}.")
+    bad = [s for s in splits if s not in POLYMNIST_SPLITS]
+    if bad: raise ConfigError(f"splits must be among {list(POLYMNIST_SPLITS)}; got {bad}.")
+
 def _save(obj, path: Path):
     tmp = path.with_name(path.name + '.part'); torch.save(obj, tmp); os.replace(tmp, path)
 
+# %% ../../nbs/51_datasets_polymnist.ipynb #5332895b
 def _build_split(x: torch.Tensor, y: torch.Tensor, bgs: list, g: torch.Generator, out: Path, **meta):
     "Write m{i}.pt (N, 3, 28, 28) uint8 one modality at a time, then index.pt and labels.pt, for MNIST images x (N, 28, 28) and labels y."
     (out / 'labels.pt').unlink(missing_ok=True)                        # the set looks complete again only when all is written
@@ -111,6 +130,7 @@ def _build_split(x: torch.Tensor, y: torch.Tensor, bgs: list, g: torch.Generator
     _save({'mnist_index': src.T.contiguous(), 'crop_xy': torch.stack(corners, 1), 'backgrounds': [n for n, _ in bgs], **meta}, out / 'index.pt')
     _save(labels, out / 'labels.pt')
 
+# %% ../../nbs/51_datasets_polymnist.ipynb #cb758e0b
 def build_polymnist(out_dir,                  # folder to write {train,test}/m{i}.pt, labels.pt, index.pt into
                     root=None,                # data root of MNIST (argument, else $MULTIVAE_NB_DATA, else ~/.cache/multivae_nb)
                     backgrounds=None,         # None: scikit-image's photos; a folder (sorted) or a list of image paths/arrays
@@ -120,9 +140,7 @@ def build_polymnist(out_dir,                  # folder to write {train,test}/m{i
                     n_train: int | None = None, n_test: int | None = None,   # only the first n MNIST images (quick runs)
                     download: bool = False) -> Path:   # download MNIST if missing
     "Build PolyMNIST from MNIST and one background photo per modality; deterministic given `seed`."
-    if not isinstance(n_modalities, int) or n_modalities < 1: raise ConfigError(f"n_modalities must be an int >= 1; got {n_modalities!r}.")
-    bad = [s for s in splits if s not in POLYMNIST_SPLITS]
-    if bad: raise ConfigError(f"splits must be among {list(POLYMNIST_SPLITS)}; got {bad}.")
+    _check_build_args(n_modalities, splits)
     bgs = polymnist_backgrounds(backgrounds, n_modalities)
     out_dir = Path(out_dir)
     for split in splits:
@@ -152,6 +170,7 @@ def find_polymnist(split: str, root=None, cache_dir=None, n_modalities: int = 5)
         if all(p.exists() for p in _files(d, split, n_modalities)): return d
     return None
 
+# %% ../../nbs/51_datasets_polymnist.ipynb #dea22a18
 def download_polymnist(root=None) -> Path:
     "Download the original PolyMNIST.zip (no published checksum) and unpack it into the data root (-> <root>/MMNIST/)."
     R = data_root(root)
@@ -169,21 +188,29 @@ def _load_pt(p: Path):
         raise ConfigError(f"{p} is corrupt or truncated ({type(e).__name__}: {str(e)[:120]}); delete it and download or build it again. "
                           f"Expected layout: {POLYMNIST_LAYOUT}.") from None
 
+# %% ../../nbs/51_datasets_polymnist.ipynb #26d3a977
+def _check_labels(labels, folder: Path, split: str):
+    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point() or labels.dtype == torch.bool:
+        raise ConfigError(f"{folder / split / 'labels.pt'} must hold a 1-D integer tensor of labels; got "
+                          f"{type(labels).__name__}{tuple(labels.shape) if isinstance(labels, torch.Tensor) else ''}. Expected layout: {POLYMNIST_LAYOUT}.")
+
+def _check_images(images: list, n: int, folder: Path, split: str):
+    for m, x in enumerate(images):
+        ok = isinstance(x, torch.Tensor) and tuple(x.shape) == (n, 3, 28, 28) and (x.dtype == torch.uint8 or x.is_floating_point())
+        if not ok:
+            got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ConfigError(f"{folder / split / f'm{m}.pt'} must hold a ({n}, 3, 28, 28) uint8 or float tensor (one image per label "
+                              f"in labels.pt); got {got}. The file is truncated or not PolyMNIST. Expected layout: {POLYMNIST_LAYOUT}.")
+
+# %% ../../nbs/51_datasets_polymnist.ipynb #dfe3bd5c
 def load_polymnist_files(folder, split: str = 'train', n_modalities: int = 5):
     "Images [Tensor (N, 3, 28, 28), uint8 or float] and labels (N,) int64 from `folder/{split}/`, checked."
     folder = Path(folder)
     for p in _files(folder, split, n_modalities):
         if not p.exists(): raise missing_file_error(f"PolyMNIST file {split}/{p.name}", p, POLYMNIST_URLS[:1], POLYMNIST_LAYOUT)
     *images, labels = [_load_pt(p) for p in _files(folder, split, n_modalities)]
-    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point() or labels.dtype == torch.bool:
-        raise ConfigError(f"{folder / split / 'labels.pt'} must hold a 1-D integer tensor of labels; got "
-                          f"{type(labels).__name__}{tuple(labels.shape) if isinstance(labels, torch.Tensor) else ''}. Expected layout: {POLYMNIST_LAYOUT}.")
-    for m, x in enumerate(images):
-        ok = isinstance(x, torch.Tensor) and tuple(x.shape) == (len(labels), 3, 28, 28) and (x.dtype == torch.uint8 or x.is_floating_point())
-        if not ok:
-            got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ConfigError(f"{folder / split / f'm{m}.pt'} must hold a ({len(labels)}, 3, 28, 28) uint8 or float tensor (one image per label "
-                              f"in labels.pt); got {got}. The file is truncated or not PolyMNIST. Expected layout: {POLYMNIST_LAYOUT}.")
+    _check_labels(labels, folder, split)
+    _check_images(images, len(labels), folder, split)
     return images, labels.long()
 
 # %% ../../nbs/51_datasets_polymnist.ipynb #579c47ce
@@ -192,6 +219,26 @@ def to_unit_float(batch: DatasetOutput) -> DatasetOutput:
     data = {m: x.float().div_(255) if x.dtype == torch.uint8 else x for m, x in batch.data.items()}
     return DatasetOutput({**batch, 'data': data})
 
+# %% ../../nbs/51_datasets_polymnist.ipynb #9d0b6545
+def _check_polymnist_args(split, missing_ratio, build, download, n_modalities):
+    if split not in POLYMNIST_SPLITS: raise ConfigError(f"split must be 'train' or 'test'; got {split!r}.")
+    if not (isinstance(missing_ratio, (int, float)) and 0 <= missing_ratio <= 1):
+        raise ConfigError(f"missing_ratio must be in [0, 1] (the probability that each of m1..m{n_modalities - 1} is missing, 1 - eta); got {missing_ratio!r}.")
+    if build and download: raise ConfigError("Pass build=True (build from MNIST) or download=True (the original files), not both.")
+
+# %% ../../nbs/51_datasets_polymnist.ipynb #7ec6b6ec
+def _polymnist_folder(split, root, cache_dir, n_modalities, build, download, backgrounds, seed) -> Path:
+    "The folder holding `split`'s files: found, else downloaded or built if asked; else the folder to name in the error."
+    folder = find_polymnist(split, root, cache_dir, n_modalities)
+    if folder is None and download: download_polymnist(root); folder = find_polymnist(split, root, cache_dir, n_modalities)
+    if folder is None and build:
+        folder = Path(cache_dir) if cache_dir is not None else data_root(root) / 'polymnist'
+        build_polymnist(folder, root, backgrounds, seed, n_modalities, splits=(split,))
+    if folder is None:   # name the folder that exists but is incomplete, if any
+        folder = next((d for d in _candidates(root, cache_dir) if (d / split).is_dir()), data_root(root) / 'MMNIST')
+    return folder
+
+# %% ../../nbs/51_datasets_polymnist.ipynb #03b33625
 class PolyMNIST(MultimodalBaseDataset):
     "PolyMNIST: {'m0' … 'm4': (3, 28, 28) float in [0, 1]} + integer labels; optionally with modalities 1-4 missing at random."
     def __init__(self, split: str = 'train',
@@ -206,17 +253,8 @@ class PolyMNIST(MultimodalBaseDataset):
                  backgrounds=None,                # backgrounds of the build (see build_polymnist)
                  data_path=None):                 # the reference library's name for `root` (the folder holding MMNIST/)
         if data_path is not None: root = data_path
-        if split not in POLYMNIST_SPLITS: raise ConfigError(f"split must be 'train' or 'test'; got {split!r}.")
-        if not (isinstance(missing_ratio, (int, float)) and 0 <= missing_ratio <= 1):
-            raise ConfigError(f"missing_ratio must be in [0, 1] (the probability that each of m1..m{n_modalities - 1} is missing, 1 - eta); got {missing_ratio!r}.")
-        if build and download: raise ConfigError("Pass build=True (build from MNIST) or download=True (the original files), not both.")
-        folder = find_polymnist(split, root, cache_dir, n_modalities)
-        if folder is None and download: download_polymnist(root); folder = find_polymnist(split, root, cache_dir, n_modalities)
-        if folder is None and build:
-            folder = Path(cache_dir) if cache_dir is not None else data_root(root) / 'polymnist'
-            build_polymnist(folder, root, backgrounds, seed, n_modalities, splits=(split,))
-        if folder is None:   # name the folder that exists but is incomplete, if any
-            folder = next((d for d in _candidates(root, cache_dir) if (d / split).is_dir()), data_root(root) / 'MMNIST')
+        _check_polymnist_args(split, missing_ratio, build, download, n_modalities)
+        folder = _polymnist_folder(split, root, cache_dir, n_modalities, build, download, backgrounds, seed)
         images, labels = load_polymnist_files(folder, split, n_modalities)
         super().__init__({f'm{m}': x for m, x in enumerate(images)}, labels=labels, transform=to_unit_float, check_finite=False)
         self.split, self.folder, self.missing_ratio, self._masks = split, folder, float(missing_ratio), None
@@ -225,23 +263,30 @@ class PolyMNIST(MultimodalBaseDataset):
                             keep_incomplete=keep_incomplete)
             self.data, self.labels, self._masks = inc.data, inc.labels, inc.masks
 
-    @property
-    def masks(self): return self._masks
+# %% ../../nbs/51_datasets_polymnist.ipynb #e0f92f23
+@patch(as_prop=True)
+def masks(self: PolyMNIST): return self._masks
 
-    def _batch(self, idx):
-        out = super()._batch(idx)
-        if self._masks is not None: out['masks'] = {m: k[idx] for m, k in self._masks.items()}
-        return out
+# %% ../../nbs/51_datasets_polymnist.ipynb #caa8dfbd
+@patch
+def _batch(self: PolyMNIST, idx):
+    out = super(PolyMNIST, self)._batch(idx)
+    if self._masks is not None: out['masks'] = {m: k[idx] for m, k in self._masks.items()}
+    return out
 
-    def subset(self, idx):
-        if self._masks is None: return super().subset(idx)
-        idx = torch.as_tensor(idx)
-        return IncompleteDataset({m: x[idx] for m, x in self.data.items()}, {m: k[idx] for m, k in self._masks.items()},
-                                 self.labels[idx], self.transform, check_finite=False)
+# %% ../../nbs/51_datasets_polymnist.ipynb #8219a60a
+@patch
+def subset(self: PolyMNIST, idx):
+    if self._masks is None: return super(PolyMNIST, self).subset(idx)
+    idx = torch.as_tensor(idx)
+    return IncompleteDataset({m: x[idx] for m, x in self.data.items()}, {m: k[idx] for m, k in self._masks.items()},
+                             self.labels[idx], self.transform, check_finite=False)
 
-    def observed_fraction(self) -> dict:
-        "Fraction of observed samples per modality."
-        return {m: 1.0 if self._masks is None else self._masks[m].float().mean().item() for m in self.data}
+# %% ../../nbs/51_datasets_polymnist.ipynb #8998ff89
+@patch
+def observed_fraction(self: PolyMNIST) -> dict:
+    "Fraction of observed samples per modality."
+    return {m: 1.0 if self._masks is None else self._masks[m].float().mean().item() for m in self.data}
 
 # %% ../../nbs/51_datasets_polymnist.ipynb #87005e3d
 def transform_for_plotting(tensor: torch.Tensor, modality: str) -> torch.Tensor:
