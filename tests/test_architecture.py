@@ -73,3 +73,59 @@ def test_no_module_over_400_lines():
     "A module that grows past 400 lines is doing the work of two: split it along its sections."
     big = [f'{p.relative_to(ROOT)}: {n} lines' for p, _ in _modules() if (n := len(p.read_text().splitlines())) > 400]
     assert big == [], '\n'.join(big)
+
+
+# ---------------------------------------------------------------- notebooks that teach cell by cell
+NBS = sorted((ROOT / 'nbs').glob('*.ipynb'))
+_EXPORT = re.compile(r'\s*#\|\s*export')
+_TESTS_HEADER = re.compile(r'#+\s*Tests?\b')
+
+
+def _exported_cell_sizes(nb_path: Path) -> list:
+    "Lines of each `#| export` cell that are neither blank nor `#|` directives."
+    import json
+    cells = json.loads(nb_path.read_text())['cells']
+    return [len([l for l in ''.join(c['source']).splitlines() if l.strip() and not l.strip().startswith('#|')])
+            for c in cells if c['cell_type'] == 'code' and _EXPORT.match(''.join(c['source']))]
+
+
+def test_exported_cells_are_short():
+    "The median exported cell has at most 15 lines and none has more than 50 (fastcore's notebooks: a median of about 6)."
+    sizes = {p.name: _exported_cell_sizes(p) for p in NBS}
+    allsizes = sorted(n for v in sizes.values() for n in v)
+    assert allsizes, 'no exported cells found'
+    median = allsizes[len(allsizes) // 2]
+    assert median <= 15, f'median exported cell: {median} lines'
+    over = {nb: [n for n in v if n > 50] for nb, v in sizes.items() if any(n > 50 for n in v)}
+    assert not over, f'exported cells over 50 lines: {over}'
+
+
+def test_no_trailing_tests_section():
+    "No notebook puts its tests in a '## Tests' section after its code: each check sits right after the cell it checks."
+    import json
+    bad = []
+    for p in NBS:
+        cells = json.loads(p.read_text())['cells']
+        if any(c['cell_type'] == 'markdown' and _TESTS_HEADER.match(''.join(c['source']).strip()) for c in cells): bad.append(p.name)
+    assert not bad, f"notebooks with a '## Tests' section: {bad}"
+
+
+def _only_imports(cell) -> bool:
+    "A cell of imports only (and directives): it needs no check of its own."
+    lines = [l.strip() for l in ''.join(cell['source']).splitlines() if l.strip() and not l.strip().startswith('#')]
+    return all(re.match(r'(import |from \S+ import )', l) or l.startswith(')') or l.endswith(',') for l in lines)
+
+
+def test_every_exported_cell_is_followed_by_a_check():
+    "After each exported cell, before the next one, there is a code cell that is not exported (its example or test)."
+    import json
+    missing = []
+    for p in NBS:
+        cells = [c for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code']
+        kinds = [('imports' if _only_imports(c) else 'export') if _EXPORT.match(''.join(c['source']))
+                 else 'hide' if re.match(r'\s*#\|\s*hide', ''.join(c['source'])) else 'check' for c in cells]
+        for i, k in enumerate(kinds):
+            if k != 'export': continue
+            nxt = next((kinds[j] for j in range(i + 1, len(kinds)) if kinds[j] not in ('hide', 'imports')), None)
+            if nxt == 'export': missing.append(f'{p.name} code cell {i}')
+    assert len(missing) <= 0, f'exported cells followed directly by another exported cell: {missing[:20]} ({len(missing)} in all)'
