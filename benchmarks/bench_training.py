@@ -133,7 +133,8 @@ def _alignment_checks(model, ds, d) -> dict:
     return {'likelihood_check': lik, 'first_batch_loss': round(loss, 4), 'first_batch_loss_per_sample': round(loss, 4)}   # ours: mean over the batch
 
 
-def run_one(model_name: str, threads: int, epochs: int, warmup_epochs: int, nets: str = 'reference', n: int = N, data: str | None = None) -> dict:
+def run_one(model_name: str, threads: int, epochs: int, warmup_epochs: int, nets: str = 'reference', n: int = N, data: str | None = None,
+            amp: bool = False) -> dict:
     import torch
     torch.set_num_threads(threads)
     import multivae_nb
@@ -149,10 +150,11 @@ def run_one(model_name: str, threads: int, epochs: int, warmup_epochs: int, nets
     checks = _alignment_checks(model, ds, d)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     Cfg, Trainer = (TwoStepsTrainerConfig, TwoStepsTrainer) if staged else (BaseTrainerConfig, BaseTrainer)
-    cfg = Cfg(num_epochs=num_epochs, per_device_train_batch_size=BATCH, learning_rate=1e-3, optimizer_cls='Adam', show_progress=False)
+    cfg = Cfg(num_epochs=num_epochs, per_device_train_batch_size=BATCH, learning_rate=1e-3, optimizer_cls='Adam', show_progress=False, amp=amp)
     trainer = Trainer(model, ds, training_config=cfg)
     hist = trainer.train()
-    row = {'model': model_name, 'threads': threads, 'nets': nets, 'torch_threads': torch.get_num_threads()}
+    row = {'model': model_name, 'threads': threads, 'nets': nets, 'torch_threads': torch.get_num_threads(),
+           'precision': 'bf16 autocast' if amp else 'float32'}
     if staged:
         stages = []
         for i, name in enumerate(STAGED[model_name]):
@@ -184,10 +186,11 @@ def main():
     p.add_argument('--nets', choices=['reference', 'library'], default='reference',
                    help="'reference': the reference library's default MLPs (encoders 512-512, decoders 512), the like-for-like comparison; "
                         "'library': this library's defaults (512-512 both ways)")
+    p.add_argument('--amp', action='store_true', help='train under bf16 autocast (BaseTrainerConfig(amp=True)); default float32')
     p.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        print(json.dumps(run_one(a.models[0], a.threads[0], a.epochs, a.warmup_epochs, a.nets, a.n_samples, a.data))); return
+        print(json.dumps(run_one(a.models[0], a.threads[0], a.epochs, a.warmup_epochs, a.nets, a.n_samples, a.data, a.amp))); return
     rows = []
     if Path(a.out).exists():   # keep the recorded rows of the models not re-run now (same setting only)
         old = json.loads(Path(a.out).read_text())

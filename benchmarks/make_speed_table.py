@@ -48,17 +48,25 @@ def table(res: dict) -> str:
                f"1-minute load average {res['loadavg_1min_before']} before the run, {res.get('loadavg_1min_after', '?')} after"
                + ('.' if res.get('machine_idle_checked') else ' — **the machine was not idle: indicative only**.'))
     out.append('')
-    head = ['model'] + [c for t in threads for c in (f"this library, {_threads(t)} (s/epoch)", f"reference, {_threads(t)} (s/epoch)", f"ratio, {_threads(t)}")]
+    bf16 = any('ours_bf16' in r for r in rows)   # runs since the bf16 column was added: this library also under bf16 autocast
+    per_t = lambda t: (f"this library, {_threads(t)} (s/epoch)", f"reference, {_threads(t)} (s/epoch)", f"ratio, {_threads(t)}") + (
+        (f"this library bf16, {_threads(t)} (s/epoch)", f"ratio bf16, {_threads(t)}") if bf16 else ())
+    head = ['model'] + [c for t in threads for c in per_t(t)]
     head.append('peak memory (MB), this library / reference')
     out += ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for m in models:
         cells, mem = [NAMES.get(m, m) + (' ¹' if m in staged else '')], {'ours': [], 'reference': []}
         for t in threads:
             r = by.get((m, t))
-            if r is None: cells += ['', '', '']; continue
-            if 'ratio' not in r: cells += ['failed' if 'error' in r['ours'] else _s(r['ours']['s_per_epoch_median']),
-                                           'failed' if 'error' in r['reference'] else _s(r['reference']['s_per_epoch_median']), '']; continue
+            n = len(per_t(t))
+            if r is None: cells += [''] * n; continue
+            if 'ratio' not in r: cells += (['failed' if 'error' in r['ours'] else _s(r['ours']['s_per_epoch_median']),
+                                            'failed' if 'error' in r['reference'] else _s(r['reference']['s_per_epoch_median'])] + [''] * n)[:n]; continue
             cells += [_s(r['ours']['s_per_epoch_median']), _s(r['reference']['s_per_epoch_median']), f"{r['ratio']:.2f}×"]
+            if bf16:
+                b = r.get('ours_bf16') or {}
+                cells += ['failed' if 'error' in b else _s(b['s_per_epoch_median']) if b else '',
+                          f"{r['ratio_bf16']:.2f}×" if 'ratio_bf16' in r else '']
             for k in mem: mem[k].append(r[k]['peak_rss_mb'])
         cells.append(f"{max(mem['ours']):.0f} / {max(mem['reference']):.0f}" if mem['ours'] and mem['reference'] else '')
         out.append('| ' + ' | '.join(cells) + ' |')

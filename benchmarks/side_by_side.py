@@ -86,6 +86,8 @@ def main(argv=None):
                    help="PYTHONPATH of the reference runs (the stand-in torchvision on this project's machines; '' for none)")
     p.add_argument('--ref-decoders', choices=['logits', 'default'], default='logits', help='see bench_reference.py --decoders')
     p.add_argument('--our-python', default=sys.executable, help="this library's environment (default: the running interpreter)")
+    p.add_argument('--no-bf16', dest='bf16', action='store_false',
+                   help="skip the third run per model: this library under bf16 autocast (BaseTrainerConfig(amp=True)), reported as ours_bf16 / ratio_bf16")
     p.add_argument('--max-load', type=float, default=0.5, help='1-minute load average above which the machine counts as busy')
     p.add_argument('--allow-busy', action='store_true', help='write the JSON as final even if the machine was busy before the run')
     p.add_argument('--timeout', type=float, default=3600, help='seconds allowed to one child run')
@@ -113,7 +115,8 @@ def main(argv=None):
                        'timed_epochs': a.epochs, 'untimed_epochs': a.warmup_epochs,
                        'timing': "reference: its trainer's train_step(epoch); this library: its trainer's epoch_time_s (train_epoch); "
                                  "median over the timed epochs; ratio = reference s/epoch / this library's s/epoch (> 1: this library is faster)",
-                       'order': 'per model, per thread count: reference, then this library; one process at a time'},
+                       'order': 'per model, per thread count: reference, then this library in float32, then this library under bf16 autocast; '
+                                'one process at a time'},
            'machine': {'platform': platform.platform(), 'machine': platform.machine(), 'processor': platform.processor(),
                        'cpu_count': os.cpu_count(), 'python': platform.python_version(), **versions},
            'loadavg_1min_before': round(load_before, 2), 'max_load': a.max_load, 'machine_idle_checked': idle,
@@ -136,7 +139,13 @@ def main(argv=None):
                            _env(t, a.ref_pythonpath or None), a.timeout)
                 ours = _run([a.our_python, str(HERE / 'bench_training.py'), '--child', '--models', m, '--threads', str(t), '--nets', 'reference', *common],
                             _env(t, str(ROOT)), a.timeout)
+                ours_bf16 = _run([a.our_python, str(HERE / 'bench_training.py'), '--child', '--models', m, '--threads', str(t), '--nets', 'reference',
+                                  '--amp', *common], _env(t, str(ROOT)), a.timeout) if a.bf16 else None
                 row = {'model': m, 'threads': t, 'loadavg_1min_at_start': load, 'reference': ref, 'ours': ours}
+                if ours_bf16 is not None:
+                    row['ours_bf16'] = ours_bf16
+                    if 'error' not in ours_bf16 and 'error' not in ref:
+                        row['ratio_bf16'] = round(ref['s_per_epoch_median'] / ours_bf16['s_per_epoch_median'], 3)
                 if 'error' in ref or 'error' in ours:
                     res['failures'].append({'model': m, 'threads': t, **{k: v for k, v in (('reference', ref), ('ours', ours)) if 'error' in v}})
                     print(f"{m:9s} threads={t}  FAILED: " + '; '.join(f"{k}: {v['error']}" for k, v in (('reference', ref), ('ours', ours)) if 'error' in v),
@@ -147,6 +156,7 @@ def main(argv=None):
                     if not row['alignment']['same_data']: raise SystemExit(f"{m}: the two runs did not train on the same tensors.")
                     print(f"{m:9s} threads={t}  reference {ref['s_per_epoch_median']:.3f} s/epoch  ours {ours['s_per_epoch_median']:.3f} s/epoch  "
                           f"ratio {row['ratio']:.2f}  peak RSS {ref['peak_rss_mb']:.0f} / {ours['peak_rss_mb']:.0f} MB"
+                          + (f"  bf16 {ours_bf16['s_per_epoch_median']:.3f} s/epoch ratio {row['ratio_bf16']:.2f}" if 'ratio_bf16' in row else '')
                           + ('' if row['alignment']['likelihoods_agree'] else '  LIKELIHOODS DISAGREE'), flush=True)
                 res['results'].append(row); write()
     load_after = os.getloadavg()[0]
