@@ -355,13 +355,29 @@ def _train_loop(self):
     self.train_time_s = time.perf_counter() - t0
     return self._finish_training()
 
+# %% ../../../nbs/21_trainers_base.ipynb #runfold2
+@patch
+def _claim_run_folder(self: BaseTrainer):
+    "Create this run's folder (a fresh run: exclusively, with a suffix `_2`, `_3`, … when the name is taken); resumed runs keep theirs."
+    if self.output_dir is None or getattr(self, '_folder_claimed', False): return
+    if self.is_main_process:
+        if self.last_checkpoint is not None: self.output_dir.mkdir(parents=True, exist_ok=True)   # resumed: the checkpoint's run folder
+        else:
+            base = self.output_dir; base.parent.mkdir(parents=True, exist_ok=True)
+            for i in itertools.count(1):
+                try: (base if i == 1 else base.with_name(f'{base.name}_{i}')).mkdir(); break
+                except FileExistsError: continue
+            self.output_dir = base if i == 1 else base.with_name(f'{base.name}_{i}')
+    if self.distributed: self.output_dir = Path(self._broadcast(str(self.output_dir)))
+    self._folder_claimed = True
+
 # %% ../../../nbs/21_trainers_base.ipynb #ffff3ee6
 @patch
 def train(self: BaseTrainer):
     "Train for the configured epochs (continuing a resumed run); returns the metrics history."
     cfg = self.training_config
+    self._claim_run_folder()
     if self.output_dir is not None and self.is_main_process:
-        self.output_dir.mkdir(parents=True, exist_ok=True)
         cfg.save_json(self.output_dir / 'training_config.json'); self.model.model_config.save_json(self.output_dir / 'model_config.json')
     self._barrier()   # the run folder exists before any process goes on
     ftz = cfg.flush_denormal and self.model.device.type == 'cpu' and torch.set_flush_denormal(True)
