@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core import set_seed, rng_state, set_rng_state
-from ..io import atomic_dir_write, CheckpointError
+from ..io import atomic_dir_write, CheckpointError, sha256_file
 from ..models.base import load_weights
 from fastcore.basics import patch
 
@@ -70,6 +70,7 @@ def _write_checkpoint(self: _CheckpointMixin, path: Path, state: dict):
     def write(tmp):
         self.model.save(tmp / 'model', allow_pickle=self.training_config.allow_pickle)
         torch.save(state, tmp / 'training_state.pt')
+        (tmp / 'training_state.sha256').write_text(sha256_file(tmp / 'training_state.pt') + '\n')   # checked when a run resumes
         self.training_config.save_json(tmp / 'training_config.json')
     atomic_dir_write(path, write)
     olds = checkpoints_of(self.output_dir)
@@ -90,14 +91,27 @@ def save_checkpoint(self: _CheckpointMixin, epoch: int):
     self.last_checkpoint = path
     for c in self.callbacks: c.on_checkpoint(self, epoch, path)
 
+# %% ../../nbs/21c_trainers_checkpoints.ipynb #stsha002
+def _verify_training_state(path: Path):
+    "Raise a CheckpointError if `training_state.pt` does not match `training_state.sha256` (warn if the checksum is missing)."
+    f, s = path / 'training_state.pt', path / 'training_state.sha256'
+    if not s.exists():
+        warnings.warn(f"{path} has no training_state.sha256 (written before checksums existed): its training state is not verified.", stacklevel=3)
+    elif sha256_file(f) != s.read_text().strip():
+        raise CheckpointError(f"{f} is corrupt: its SHA-256 does not match training_state.sha256. Resume from an earlier checkpoint of the run "
+                              "or start afresh.")
+
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #48f77577
 def _read_checkpoint(path: Path, model) -> dict:
     "Load the weights of the checkpoint folder `path` into `model`; its training state."
     if not (path / 'training_state.pt').exists():
         raise CheckpointError(f"{path} is not a checkpoint folder (no training_state.pt); pass a checkpoint_epoch_<n> folder of a previous run.")
     load_weights(model, path / 'model')
+    _verify_training_state(path)
     try: return torch.load(path / 'training_state.pt', weights_only=True)
-    except Exception as e: raise CheckpointError(f"{path / 'training_state.pt'} is corrupt: {e}") from None
+    except Exception as e:   # (torch's own message would suggest weights_only=False: never load an untrusted file that way)
+        raise CheckpointError(f"{path / 'training_state.pt'} is corrupt or not a training state (torch.load: {type(e).__name__}); resume from "
+                              "an earlier checkpoint of the run or start afresh.") from None
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #e2659e88
 def _json_norm(v): return json.loads(json.dumps(v))
