@@ -9,7 +9,7 @@ from pathlib import Path
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'require_package']
+__all__ = ['CheckpointError', 'sha256_file', 'atomic_dir_write', 'remove_stale_temporaries', 'read_verified', 'require_package']
 
 # %% ../nbs/06_io.ipynb #c9f78c2a
 class CheckpointError(ConfigError):
@@ -24,18 +24,29 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 # %% ../nbs/06_io.ipynb #23e0b265
+def _umask() -> int:
+    m = os.umask(0o022); os.umask(m); return m
+
 def atomic_dir_write(folder, write_fn):
     "Call `write_fn(tmp_folder)`, then move `tmp_folder` to `folder` (replacing it); on any error `folder` is left untouched."
     folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix='.tmp_', dir=folder.parent))
     try:
         write_fn(tmp)
+        os.chmod(tmp, 0o777 & ~_umask())   # mkdtemp makes it private (0700): give the saved folder the user's usual permissions
         if folder.exists():
             old = folder.with_name(folder.name + '.old'); shutil.rmtree(old, ignore_errors=True)
             os.replace(folder, old); os.replace(tmp, folder); shutil.rmtree(old, ignore_errors=True)
         else: os.replace(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
+
+# %% ../nbs/06_io.ipynb #stale002
+def remove_stale_temporaries(folder) -> list:
+    "Delete the `.tmp_*` folders that an interrupted `atomic_dir_write` left in `folder`; the paths removed."
+    gone = [p for p in Path(folder).glob('.tmp_*') if p.is_dir()] if Path(folder).is_dir() else []
+    for p in gone: shutil.rmtree(p, ignore_errors=True)
+    return gone
 
 # %% ../nbs/06_io.ipynb #38ed4c80
 def read_verified(folder, json_name: str, weights_name: str, what: str) -> tuple:

@@ -11,7 +11,7 @@ import torch
 from ...core import ConfigError, set_seed, rng_state, set_rng_state
 from ...data import MultimodalDataLoader
 from ...models.base import BaseMultiVAE, check_batch, load_weights, _net_specs
-from ...io import atomic_dir_write, CheckpointError
+from ...io import atomic_dir_write, CheckpointError, remove_stale_temporaries
 from ...data import DatasetOutput, to_device
 from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
 from ..config import BaseTrainerConfig, build_optimizer, build_scheduler
@@ -361,7 +361,8 @@ def _claim_run_folder(self: BaseTrainer):
     "Create this run's folder (a fresh run: exclusively, with a suffix `_2`, `_3`, … when the name is taken); resumed runs keep theirs."
     if self.output_dir is None or getattr(self, '_folder_claimed', False): return
     if self.is_main_process:
-        if self.last_checkpoint is not None: self.output_dir.mkdir(parents=True, exist_ok=True)   # resumed: the checkpoint's run folder
+        if self.last_checkpoint is not None:   # resumed: the checkpoint's run folder, without what a killed write left there
+            self.output_dir.mkdir(parents=True, exist_ok=True); remove_stale_temporaries(self.output_dir)
         else:
             base = self.output_dir; base.parent.mkdir(parents=True, exist_ok=True)
             for i in itertools.count(1):
