@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from ..core import ConfigError, ModelOutput, BaseConfig, config, normalize_input_dims, MODELS
+from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, normalize_input_dims, MODELS
 from ..distributions import (make_likelihood, reparameterize, gaussian_log_density, standard_normal_log_density,
                                         log_mean_exp, product_of_experts, DiagonalLatent)
 from ..data import DatasetOutput
@@ -101,6 +101,11 @@ def warmup_epochs(self: BaseMultiVAE) -> int:
     "Epochs of KL warm-up (0 if none): before their end the training loss is not the full objective."
     return int(getattr(self.model_config, 'warmup', 0) or 0)
 
+@patch(as_prop=True)
+def private_dim(self: BaseMultiVAE) -> int:
+    "Size of each modality's private latent w_m, which decoder m reads after z; 0: no private latents (models that have them override this)."
+    return 0
+
 # %% ../../nbs/10_models_base.ipynb #188e6652
 def masks_of(inputs, mods) -> torch.Tensor | None:
     "Stacked (len(mods), B) bool masks of the batch (on the data's device), or None when the batch has no masks or all are True."
@@ -143,7 +148,7 @@ def check_networks(model: BaseMultiVAE):
                 raise ConfigError(f"encoders['{m}'] fails on an input of shape (2, {', '.join(map(str, s))}) from input_dims: {e}") from e
             if tuple(o.embedding.shape) != (2, model.latent_dim):
                 raise ConfigError(f"encoders['{m}'] returns an embedding of shape {tuple(o.embedding.shape)}; expected (batch, latent_dim) = (2, {model.latent_dim}).")
-            r = model.decoders[m](torch.zeros(2, model.latent_dim + getattr(model, 'style_dim', 0), device=dev)).reconstruction   # + private latent, if any
+            r = model.decoders[m](torch.zeros(2, model.latent_dim + model.private_dim, device=dev)).reconstruction   # [z, w_m] with private latents
             if tuple(r.shape) != (2, *s):
                 raise ConfigError(f"decoders['{m}'] returns shape {tuple(r.shape)} for 2 latents; expected (2, *input_dims['{m}']) = {(2, *s)}.")
     finally: model.train(was)
@@ -189,20 +194,34 @@ def unimodal_experts(self: BaseMultiVAE, inputs, mods=None) -> tuple:
     outs = [self.encoders[m](inputs['data'][m]) for m in (mods or self.modalities)]
     return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
 
+# %% ../../nbs/10_models_base.ipynb #lc000002
 @patch
-def draw_private(self: BaseMultiVAE, m, lead, like) -> torch.Tensor | None:
-    "A private latent w_m (*lead, d_w) from the model's generation prior, to decode from a shared z alone; None: the model has no private latents."
+def private_code(self: BaseMultiVAE, inputs, cond_mod, q, lead, return_mean: bool = False) -> dict | None:
+    "The private latents {m: w_m (*lead, D_w)} of an encoding of `cond_mod` (q: the shared posterior just computed); None: no private latents."
     return None
 
 @patch
+def sample_private(self: BaseMultiVAE, m, lead) -> torch.Tensor:
+    "A private latent w_m (*lead, D_w) from the model's generation prior: models with private latents implement it."
+    raise NotImplementedError(f"{type(self).__name__} (private_dim={self.private_dim}) does not implement sample_private(m, lead); "
+                              "a model with private latents must.")
+
+# %% ../../nbs/10_models_base.ipynb #lc000007
+@patch
+def decoder_input(self: BaseMultiVAE, z, m, w=None) -> torch.Tensor:
+    "The input of decoder m: z (*lead, D), or [z, w_m] (*lead, D + D_w) with private latents (w_m from `sample_private` if not given)."
+    if not self.private_dim: return z
+    return torch.cat([z, self.sample_private(m, z.shape[:-1]) if w is None else w], -1)
+
+# %% ../../nbs/10_models_base.ipynb #lc000010
+@patch
 def recon_log_likelihoods(self: BaseMultiVAE, z, inputs, mods=None, style: dict | None = None) -> dict:
-    "{m: log p(x_m | z[, w_m])} of shape z.shape[:-1], w_m from `style` or `draw_private` (models with private latents); zero where x_m is missing."
+    "{m: log p(x_m | z[, w_m])} of shape z.shape[:-1], w_m from `style` or `sample_private` (models with private latents); zero where x_m is missing."
     data, masks = inputs['data'], inputs.get('masks')
     out = {}
     for m in (mods or self.modalities):
-        w = (style or {}).get(m)
-        if w is None: w = self.draw_private(m, z.shape[:-1], z)
-        ll = self.likelihoods[m].log_prob(self.decoders[m](z if w is None else torch.cat([z, w], -1)).reconstruction, data[m])
+        h = self.decoder_input(z, m, (style or {}).get(m))
+        ll = self.likelihoods[m].log_prob(self.decoders[m](h).reconstruction, data[m])
         if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
         out[m] = ll
     return out
@@ -222,41 +241,38 @@ def posterior_distribution(self: BaseMultiVAE, inputs, cond_mod):
     mu, logvar = self.posterior(inputs, cond_mod)
     return DiagonalLatent(mu, torch.exp(0.5 * logvar))
 
+# %% ../../nbs/10_models_base.ipynb #lc000013
 @patch
-def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
-    "Sample z ~ q(z | x_cond_mod): shape (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`)."
+def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> LatentCode:
+    "The LatentCode of z ~ q(z | x_cond_mod), (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`), with the model's private latents."
     cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
-    q = self.posterior_distribution(zero_fill_missing(inputs), cond_mod)
+    inputs = zero_fill_missing(inputs)
+    q = self.posterior_distribution(inputs, cond_mod)
     mu = q.mean
     if return_mean: z = mu if N == 1 else mu.expand(N, *mu.shape)
     else: z = q.rsample() if N == 1 else q.rsample(N)
-    if flatten and N > 1: z = z.reshape(-1, z.shape[-1])
-    return ModelOutput(z=z, embedding=mu, log_covariance=torch.log(q.variance), one_latent_space=True, cond_mod=cond_mod)
+    private = self.private_code(inputs, cond_mod, q, z.shape[:-1], return_mean)
+    code = LatentCode(z, private, embedding=mu, log_covariance=torch.log(q.variance), cond_mod=cond_mod)
+    return code.flatten() if flatten and N > 1 else code
 
+# %% ../../nbs/10_models_base.ipynb #lc000017
 @patch
-def decode(self: BaseMultiVAE, z, modalities='all') -> ModelOutput:
-    "Decoder means in data space (probabilities for bernoulli/categorical) for latents z (*lead, D) or an `encode` output."
-    if isinstance(z, dict): z = z['z']
-    return ModelOutput({m: self.likelihoods[m].mean(self.decoders[m](z).reconstruction) for m in _mods(self, modalities, 'modalities')})
+def decode(self: BaseMultiVAE, z, modalities='all', style: dict | None = None) -> ModelOutput:
+    "Decoder means in data space (probabilities for bernoulli/categorical) of a code `z`: a LatentCode, a dict with z (and private latents) or a tensor (*lead, D)."
+    code = LatentCode.of(z); private = style or code.private or {}
+    return ModelOutput({m: self.likelihoods[m].mean(self.decoders[m](self.decoder_input(code.z, m, private.get(m))).reconstruction)
+                        for m in _mods(self, modalities, 'modalities')})
 
 # %% ../../nbs/10_models_base.ipynb #a3a7e423
 @patch
 @torch.no_grad()
 def predict(self: BaseMultiVAE, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
-    "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the latents `z`."
-    enc = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
-    out = self.decode(enc.z, gen_mod); out['z'] = enc.z
+    "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the latents `z`; the whole code (private latents too) is decoded."
+    code = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
+    out = self.decode(code, gen_mod); out['z'] = code.z
     return out
 
-@patch
-@torch.no_grad()
-def generate_from_prior(self: BaseMultiVAE, n_samples: int, decode: bool = True) -> ModelOutput:
-    "z ~ p(z) (n_samples, D), and its decoded modalities (data-space means) if `decode`."
-    z = self.sample_prior(n_samples)
-    out = self.decode(z) if decode else ModelOutput()
-    out.update(z=z, one_latent_space=True)
-    return out
-
+# %% ../../nbs/10_models_base.ipynb #lc000024
 @patch
 def sample_prior(self: BaseMultiVAE, n: int) -> torch.Tensor: return torch.randn(n, self.latent_dim, device=self.device)
 @patch
@@ -264,6 +280,17 @@ def log_prior(self: BaseMultiVAE, z) -> torch.Tensor: return standard_normal_log
 
 @patch
 def posterior(self: BaseMultiVAE, inputs, cond_mod): raise NotImplementedError(f"{type(self).__name__} must implement posterior(inputs, cond_mod)")
+
+# %% ../../nbs/10_models_base.ipynb #lc000021
+@patch
+@torch.no_grad()
+def generate_from_prior(self: BaseMultiVAE, n_samples: int, decode: bool = True) -> LatentCode:
+    "A LatentCode drawn from the prior: z ~ p(z) (n_samples, D), then the private latents (in modality order); plus the decoded modalities if `decode`."
+    z = self.sample_prior(n_samples)
+    private = {m: self.sample_private(m, (n_samples,)) for m in self.modalities} if self.private_dim else None
+    code = LatentCode(z, private)
+    if decode: code.update(self.decode(code))
+    return code
 
 # %% ../../nbs/10_models_base.ipynb #ca9b3844
 def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
@@ -317,3 +344,9 @@ def __getattr__(name):
         from multivae_nb.models.auto import AutoModel
         return AutoModel
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# %% ../../nbs/10_models_base.ipynb #lc000031
+@patch
+def draw_private(self: BaseMultiVAE, m, lead, like=None) -> torch.Tensor | None:
+    "The earlier name of `sample_private` (None for a model without private latents)."
+    return self.sample_private(m, lead) if self.private_dim else None
