@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from safetensors.torch import save_file, load_file
-from .core import ConfigError, ModelOutput, BaseConfig, config, Registry
+from .core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, Registry
 from .data import MultimodalBaseDataset, MultimodalDataLoader, to_device
 from .models.base import BaseMultiVAE
 from .io import CheckpointError, atomic_dir_write, sha256_file, read_verified
@@ -39,23 +39,28 @@ def _keep_complete(batch, modalities):
     batch.pop('labels', None)
     return batch
 
+# %% ../nbs/40_samplers.ipynb #lc400001
+def _blocks_of(codes):
+    "Codes as a dict of blocks {'z': (N, D), m: (N, D_w), ...}: from a LatentCode (or a dict with 'modalities_z'), a tensor z, or a dict of blocks."
+    if isinstance(codes, LatentCode) or (isinstance(codes, dict) and 'modalities_z' in codes):
+        c = LatentCode.of(codes); return {'z': c.z, **(c.private or {})}
+    return {'z': codes} if torch.is_tensor(codes) else codes
+
 # %% ../nbs/40_samplers.ipynb #f9517cd7
 def _batch_codes(model, batch, use_mean: bool, private: bool, complete_only: bool) -> dict | None:
     "{'z': (B, D)} (+ {m: (B, D_w)}) of one batch from the joint posterior; None if `complete_only` leaves no sample."
     if complete_only and batch.get('masks') is not None:
         batch = _keep_complete(batch, model.modalities)
         if batch is None: return None
-    out = model.encode(batch, cond_mod='all', return_mean=use_mean)
-    codes = {'z': out.z}
-    if private and out.get('modalities_z'): codes.update({m: out.modalities_z[m] for m in model.modalities})
-    return codes
+    code = model.encode(batch, cond_mod='all', return_mean=use_mean)
+    return _blocks_of(code) if private else {'z': code.z}
 
 # %% ../nbs/40_samplers.ipynb #9b2d184f
 @torch.no_grad()
 def latent_codes(model: BaseMultiVAE, dataset: MultimodalBaseDataset,
                  batch_size: int = 256,         # samples per encoder call
                  use_mean: bool = False,        # posterior means instead of one draw z ~ q(z | X) per sample
-                 private: bool = True,          # also collect the private latents `modalities_z` if `encode` returns them
+                 private: bool = True,          # also collect the private latents if `encode` returns them
                  complete_only: bool = False    # keep only the samples that observe every modality
                  ) -> dict:
     "{'z': (N, D)} (+ {m: (N, D_w)} for private latents): codes of `dataset` from the joint posterior q(z | x_observed), batch by batch."
@@ -86,7 +91,7 @@ class BaseSamplerConfig(BaseConfig):
     batch_size: int = 256          # training samples per encoder call in `fit`
     use_mean: bool = False         # fit on the posterior means instead of one draw z ~ q(z | X) per training sample
     complete_only: bool = False    # incomplete training sets: fit only on the samples that observe every modality
-    private: str = 'auto'          # private latents: 'auto' ('joint' if encode returns modalities_z, else 'none'), 'joint', 'separate', 'none'
+    private: str = 'auto'          # private latents: 'auto' ('joint' if encode returns private latents, else 'none'), 'joint', 'separate', 'none'
     seed: int = 0                  # seed of the fit (posterior draws, initialisations, mini-batches); the global RNG is left untouched
     def __post_init__(self):
         _check_positive_ints(self, ('batch_size',))
@@ -95,7 +100,7 @@ class BaseSamplerConfig(BaseConfig):
 
 # %% ../nbs/40_samplers.ipynb #cbf1b960
 class BaseSampler:
-    "Fits a density on the training set's latent codes; `sample(n)` -> ModelOutput(z=(n, D), [modalities_z], one_latent_space)."
+    "Fits a density on the training set's latent codes; `sample(n)` -> LatentCode(z=(n, D), [private latents])."
     config_class = BaseSamplerConfig
 
     def __init__(self, model: BaseMultiVAE, sampler_config: BaseSamplerConfig | None = None, **kwargs):
@@ -135,7 +140,7 @@ def _check_blocks(codes: dict):
 # %% ../nbs/40_samplers.ipynb #ed4120a2
 @patch
 def _check_codes(self: BaseSampler, codes) -> dict:
-    if torch.is_tensor(codes): codes = {'z': codes}
+    codes = _blocks_of(codes)
     if not isinstance(codes, dict) or 'z' not in codes:
         raise ConfigError("Latent codes must be a Tensor (N, latent_dim) or a dict {'z': (N, latent_dim), modality: (N, D_w), ...}.")
     D = self.model.latent_dim
@@ -151,7 +156,7 @@ def _parts_of(blocks, private):
     names = list(blocks); priv = names[1:]
     if private == 'auto': private = 'joint' if priv else 'none'
     if private in ('joint', 'separate') and not priv:
-        raise ConfigError(f"private={private!r} but there are no private latents (the model's encode returns no modalities_z); use private='auto' or 'none'.")
+        raise ConfigError(f"private={private!r} but there are no private latents (the model's encode returns none); use private='auto' or 'none'.")
     if private == 'none': return [['z']]
     return [names] if private == 'joint' else [[n] for n in names]
 
@@ -181,8 +186,8 @@ def fit(self: BaseSampler, train_data):
 # %% ../nbs/40_samplers.ipynb #33d7f078
 @patch
 @torch.no_grad()
-def sample(self: BaseSampler, n: int) -> ModelOutput:
-    "n latent codes: ModelOutput(z=(n, D), one_latent_space=True), plus modalities_z {m: (n, D_w)} (one_latent_space=False) with private latents."
+def sample(self: BaseSampler, n: int) -> LatentCode:
+    "n latent codes: a LatentCode with z (n, D), and the private latents {m: (n, D_w)} if they were fitted."
     self._check_fitted()
     if not isinstance(n, int) or isinstance(n, bool) or n < 1: raise ConfigError(f"n must be a positive int; got {n!r}.")
     p0 = next(self.model.parameters()); out = {}
@@ -190,8 +195,7 @@ def sample(self: BaseSampler, n: int) -> ModelOutput:
         u = dens.sample(n).to(device=p0.device, dtype=p0.dtype)
         for b, piece in zip(part, u.split([self.blocks[b] for b in part], -1)): out[b] = piece
     z = out.pop('z')
-    if out: return ModelOutput(z=z, modalities_z={m: out[m] for m in self.model.modalities if m in out}, one_latent_space=False)
-    return ModelOutput(z=z, one_latent_space=True)
+    return LatentCode(z, {m: out[m] for m in self.model.modalities if m in out} or None)
 
 # %% ../nbs/40_samplers.ipynb #c3ee9d2b
 def _dtype_of(module):
@@ -202,9 +206,9 @@ def _dtype_of(module):
 @patch
 @torch.no_grad()
 def log_prob(self: BaseSampler, codes) -> torch.Tensor:
-    "log of the fitted density at `codes` (a Tensor (N, D) or a dict of blocks as `fit` takes), shape (N,)."
+    "log of the fitted density at `codes` (a Tensor (N, D), a LatentCode or a dict of blocks, as `fit` takes them), shape (N,)."
     self._check_fitted()
-    if torch.is_tensor(codes): codes = {'z': codes}
+    codes = _blocks_of(codes)
     missing = [b for b in self.blocks if b not in codes]
     if missing: raise ConfigError(f"log_prob needs the blocks {list(self.blocks)}; missing {missing}.")
     return sum(d.log_prob(torch.cat([codes[b].detach().cpu().to(torch.float64) for b in p], 1).to(_dtype_of(d))) for p, d in zip(self.parts, self.densities))

@@ -8,7 +8,7 @@ import base64, io
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from .core import ConfigError
+from .core import ConfigError, LatentCode
 from .models.base import _mods
 from .metrics.visualization import _as_images
 from fastcore.basics import patch
@@ -87,13 +87,9 @@ def used_cond(self: LatentExplorer) -> list:
 def _center(self: LatentExplorer):
     "Posterior means given `used_cond` (the prior mean 0 if empty): {'shared': (D,), m: (D_w,) for private latents}."
     used = self.used_cond
-    if used:
-        enc = self.model.encode(self.batch, used, return_mean=True)
-        c = {'shared': enc.z[0]}
-        c.update({m: w[0] for m, w in (enc.get('modalities_z') or {}).items()})
-    else:   # no conditioning information: the prior mean (the library's priors are centred); private latents keep their size
-        enc = self.model.encode(self.batch, [m for m in self.modalities if self.observed(m)][:1], return_mean=True)
-        c = {'shared': torch.zeros_like(enc.z[0]), **{m: torch.zeros_like(w[0]) for m, w in (enc.get('modalities_z') or {}).items()}}
+    code = self.model.encode(self.batch, used or [m for m in self.modalities if self.observed(m)][:1], return_mean=True)
+    c = {'shared': code.z[0], **{m: w[0] for m, w in (code.private or {}).items()}}
+    if not used: c = {k: torch.zeros_like(v) for k, v in c.items()}   # no conditioning information: the prior mean (the library's priors are centred)
     self.center = c
     return c
 
@@ -110,11 +106,10 @@ def _load(self: LatentExplorer, i):
 
 # %% ../nbs/38_widgets.ipynb #949f2eb4
 @patch
-def latents(self: LatentExplorer) -> dict:
-    "The latents handed to the decoders: the centre plus the offsets, as a batch of one."
-    out = {'z': (self.center['shared'] + self.offsets['shared'])[None]}
-    if len(self.spaces) > 1: out['modalities_z'] = {m: (self.center[m] + self.offsets[m])[None] for m in self.spaces if m != 'shared'}
-    return out
+def latents(self: LatentExplorer) -> LatentCode:
+    "The code handed to the decoders: the centre plus the offsets, as a batch of one."
+    private = {m: (self.center[m] + self.offsets[m])[None] for m in self.spaces if m != 'shared'}
+    return LatentCode((self.center['shared'] + self.offsets['shared'])[None], private or None)
 
 # %% ../nbs/38_widgets.ipynb #e609008f
 @patch

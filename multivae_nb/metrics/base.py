@@ -8,7 +8,7 @@ import json, math, os
 from contextlib import contextmanager
 from pathlib import Path
 import torch
-from ..core import ConfigError, ModelOutput, BaseConfig, config
+from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config
 from ..data import DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader, to_device
 from ..models.base import BaseMultiVAE, check_batch, _mods
 from ..callbacks import TrainingCallback
@@ -49,7 +49,7 @@ def _to_float(v):
 def _check_sampler(sampler):
     "Refuse a latent sampler without a `.sample(n)` method, or one that is not fitted yet."
     if not callable(getattr(sampler, 'sample', None)):
-        raise ConfigError(f"sampler must have a .sample(n) method returning ModelOutput(z=Tensor(n, latent_dim)); got {type(sampler).__name__}.")
+        raise ConfigError(f"sampler must have a .sample(n) method returning a LatentCode (z=Tensor(n, latent_dim)); got {type(sampler).__name__}.")
     if getattr(sampler, 'is_fitted', True) is False:
         raise ConfigError(f"The {type(sampler).__name__} is not fitted yet; call sampler.fit(train_dataset) first.")
 
@@ -122,30 +122,21 @@ def select(batch, idx) -> DatasetOutput:
 
 # %% ../../nbs/30_metrics_base.ipynb #910fc57a
 @patch
-def sample_latent_codes(self: Evaluator, n: int) -> ModelOutput:
-    "n latent codes from the fitted `sampler` if any, else from the model's prior: ModelOutput(z=(n, D), ...) (plus `modalities_z` for private latents)."
+def sample_latent_codes(self: Evaluator, n: int) -> LatentCode:
+    "n latent codes from the fitted `sampler` if any, else from the model's prior: a LatentCode with z (n, D) (and the private latents), on the model's device."
     if not isinstance(n, int) or n < 1: raise ConfigError(f"The number of samples must be a positive int; got {n!r}.")
     out = self.sampler.sample(n) if self.sampler is not None else self.model.generate_from_prior(n, decode=False)
-    out = ModelOutput(out) if isinstance(out, dict) else ModelOutput(z=out, one_latent_space=True)
-    z = out.get('z')
+    z = out.get('z') if isinstance(out, dict) else out
     if not torch.is_tensor(z) or tuple(z.shape) != (n, self.model.latent_dim):
         raise ConfigError(f"{'The sampler' if self.sampler is not None else 'generate_from_prior'} returned z of shape "
                           f"{tuple(getattr(z, 'shape', ()))}; expected (n, latent_dim) = ({n}, {self.model.latent_dim}).")
-    out['z'] = z.to(self.device)
-    if isinstance(out.get('modalities_z'), dict): out['modalities_z'] = {m: w.to(self.device) for m, w in out['modalities_z'].items()}
-    return out
+    return LatentCode.of(out).to(self.device)
 
 # %% ../../nbs/30_metrics_base.ipynb #35d4fce8
 @patch
 def sample_latents(self: Evaluator, n: int) -> torch.Tensor:
     "n shared latent codes (n, D) from the fitted `sampler` if any, else from the prior."
     return self.sample_latent_codes(n)['z']
-
-# %% ../../nbs/30_metrics_base.ipynb #93bd4d1d
-def _chunk(codes: ModelOutput, i: int, j: int) -> ModelOutput:
-    out = ModelOutput(codes); out['z'] = codes['z'][i:j]
-    if isinstance(codes.get('modalities_z'), dict): out['modalities_z'] = {m: w[i:j] for m, w in codes['modalities_z'].items()}
-    return out
 
 # %% ../../nbs/30_metrics_base.ipynb #8f45c2d9
 @patch
@@ -154,7 +145,7 @@ def generate_joint(self: Evaluator, n: int, modalities='all') -> ModelOutput:
     "n joint generations {modality: (n, ...)} (decoder means) from `sample_latent_codes`, decoded in chunks of `batch_size`; `z` holds the latents."
     mods = _mods(self.model, modalities, 'modalities')
     codes = self.sample_latent_codes(n); bs = self.eval_config.batch_size
-    chunks = [self.model.decode(_chunk(codes, i, i + bs), mods) for i in range(0, n, bs)]   # the whole code: private latents reach decode
+    chunks = [self.model.decode(codes.rows(i, i + bs), mods) for i in range(0, n, bs)]   # the whole code: private latents reach decode
     out = ModelOutput({m: torch.cat([c[m] for c in chunks]) for m in mods}); out['z'] = codes['z']
     return out
 

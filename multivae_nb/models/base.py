@@ -4,24 +4,36 @@
 
 # %% ../../nbs/10_models_base.ipynb #11483f93
 from __future__ import annotations
-import json
-from pathlib import Path
 import torch
 from torch import nn
-from safetensors.torch import save_model, load_model
-from ..core import ConfigError, ModelOutput, BaseConfig, config, normalize_input_dims, MODELS
+from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, normalize_input_dims, MODELS
 from ..distributions import (make_likelihood, reparameterize, gaussian_log_density, standard_normal_log_density,
                                         log_mean_exp, product_of_experts, DiagonalLatent)
 from ..data import DatasetOutput
 from ..io import CheckpointError, sha256_file, atomic_dir_write
-from ..nn import default_encoders, default_decoders, build_architecture, ConfigurableModule
-import multivae_nb
+from ..nn import default_encoders, default_decoders
+from .saving import ModelSavingMixin
 from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_networks', 'check_batch',
            'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write',
            'read_verified', 'TrainingStage', 'MultiStageMixin']
+
+# %% ../../nbs/10_models_base.ipynb #c0f10001
+def _check_base_fields(cfg):
+    "A ConfigError unless the modality names, `latent_dim` and the keys of the per-modality dicts of `cfg` are valid."
+    for m in cfg.input_dims:
+        if '.' in m or m == '':
+            raise ConfigError(f"Modality name '{m}' is not allowed (no '.' and not empty); rename it, e.g. '{m.replace('.', '_')}'.")
+    if not isinstance(cfg.latent_dim, int) or isinstance(cfg.latent_dim, bool) or cfg.latent_dim < 1:
+        raise ConfigError(f"latent_dim must be a positive int; got {cfg.latent_dim!r}.")
+    for f in ('decoders_dist', 'decoder_dist_params', 'rescale_factors'):
+        d = getattr(cfg, f)
+        if d is None: continue
+        if not isinstance(d, dict) or set(d) - set(cfg.input_dims):
+            raise ConfigError(f"{f} must be a dict whose keys are modalities of input_dims {list(cfg.input_dims)}; "
+                              f"got {d!r}.")
 
 # %% ../../nbs/10_models_base.ipynb #32040971
 @config
@@ -39,25 +51,15 @@ class BaseMultiVAEConfig(BaseConfig):
             raise ConfigError(f"{self.name} needs input_dims, e.g. input_dims={{'images': (1, 28, 28), 'labels': (10,)}}.")
         self.input_dims = normalize_input_dims(self.input_dims, self.n_modalities)
         self.n_modalities = len(self.input_dims)
-        for m in self.input_dims:
-            if '.' in m or m == '':
-                raise ConfigError(f"Modality name '{m}' is not allowed (no '.' and not empty); rename it, e.g. '{m.replace('.', '_')}'.")
-        if not isinstance(self.latent_dim, int) or isinstance(self.latent_dim, bool) or self.latent_dim < 1:
-            raise ConfigError(f"latent_dim must be a positive int; got {self.latent_dim!r}.")
-        for f in ('decoders_dist', 'decoder_dist_params', 'rescale_factors'):
-            d = getattr(self, f)
-            if d is None: continue
-            if not isinstance(d, dict) or set(d) - set(self.input_dims):
-                raise ConfigError(f"{f} must be a dict whose keys are modalities of input_dims {list(self.input_dims)}; "
-                                  f"got {d!r}.")
+        _check_base_fields(self)
         self.decoders_dist = {m: (self.decoders_dist or {}).get(m, 'normal') for m in self.input_dims}
         self.decoder_dist_params = {m: dict((self.decoder_dist_params or {}).get(m, {})) for m in self.input_dims}
         self.rescale_factors = {m: float((self.rescale_factors or {}).get(m, 1.0)) for m in self.input_dims}
         for m in self.input_dims: make_likelihood(self.decoders_dist[m], **self.decoder_dist_params[m])  # validates
 
 # %% ../../nbs/10_models_base.ipynb #8057d77b
-class BaseMultiVAE(nn.Module):
-    "Base of the multimodal VAEs: subclasses implement `posterior` and `forward`."
+class BaseMultiVAE(ModelSavingMixin, nn.Module):
+    "Base of the multimodal VAEs: subclasses implement `posterior` and `forward`; saving and loading come from `ModelSavingMixin`."
     config_class = BaseMultiVAEConfig
     net_roles = ('encoders', 'decoders')   # networks saved/loaded with the model (constructor arguments)
     supports_incomplete_data = False       # can it train on samples with missing modalities?
@@ -77,15 +79,17 @@ class BaseMultiVAE(nn.Module):
 
     def default_encoders(self): return default_encoders(self.input_dims, self.latent_dim)
 
-    def _module_dict(self, nets, role):
-        if not isinstance(nets, (dict, nn.ModuleDict)):
-            raise ConfigError(f"{role} must be a dict {{modality: nn.Module}}; got {type(nets).__name__}.")
-        if set(nets) != set(self.modalities):
-            raise ConfigError(f"{role} has modalities {sorted(nets)} but model_config.input_dims has {sorted(self.modalities)}; "
-                              "give one network per modality with the same names.")
-        for m, n in nets.items():
-            if not isinstance(n, nn.Module): raise ConfigError(f"{role}['{m}'] must be an nn.Module; got {type(n).__name__}.")
-        return nn.ModuleDict({m: nets[m] for m in self.modalities})
+# %% ../../nbs/10_models_base.ipynb #c0f10006
+@patch
+def _module_dict(self: BaseMultiVAE, nets, role):
+    if not isinstance(nets, (dict, nn.ModuleDict)):
+        raise ConfigError(f"{role} must be a dict {{modality: nn.Module}}; got {type(nets).__name__}.")
+    if set(nets) != set(self.modalities):
+        raise ConfigError(f"{role} has modalities {sorted(nets)} but model_config.input_dims has {sorted(self.modalities)}; "
+                          "give one network per modality with the same names.")
+    for m, n in nets.items():
+        if not isinstance(n, nn.Module): raise ConfigError(f"{role}['{m}'] must be an nn.Module; got {type(n).__name__}.")
+    return nn.ModuleDict({m: nets[m] for m in self.modalities})
 
 # %% ../../nbs/10_models_base.ipynb #022453f4
 @patch(as_prop=True)
@@ -96,6 +100,11 @@ def device(self: BaseMultiVAE):   # a model without parameters (a test double, a
 def warmup_epochs(self: BaseMultiVAE) -> int:
     "Epochs of KL warm-up (0 if none): before their end the training loss is not the full objective."
     return int(getattr(self.model_config, 'warmup', 0) or 0)
+
+@patch(as_prop=True)
+def private_dim(self: BaseMultiVAE) -> int:
+    "Size of each modality's private latent w_m, which decoder m reads after z; 0: no private latents (models that have them override this)."
+    return 0
 
 # %% ../../nbs/10_models_base.ipynb #188e6652
 def masks_of(inputs, mods) -> torch.Tensor | None:
@@ -116,6 +125,7 @@ def zero_fill_missing(inputs):
             x = data[m]; data[m] = torch.where(k.to(x.device).view(-1, *[1] * (x.dim() - 1)), x, torch.zeros((), dtype=x.dtype, device=x.device))
     return DatasetOutput({**inputs, 'data': data})
 
+# %% ../../nbs/10_models_base.ipynb #c0f10009
 def _check_masks(masks, mods, sizes):
     if not isinstance(masks, dict): raise ConfigError(f"masks must be a dict {{modality: BoolTensor[B]}}; got {type(masks).__name__}.")
     for m in mods:
@@ -138,7 +148,7 @@ def check_networks(model: BaseMultiVAE):
                 raise ConfigError(f"encoders['{m}'] fails on an input of shape (2, {', '.join(map(str, s))}) from input_dims: {e}") from e
             if tuple(o.embedding.shape) != (2, model.latent_dim):
                 raise ConfigError(f"encoders['{m}'] returns an embedding of shape {tuple(o.embedding.shape)}; expected (batch, latent_dim) = (2, {model.latent_dim}).")
-            r = model.decoders[m](torch.zeros(2, model.latent_dim + getattr(model, 'style_dim', 0), device=dev)).reconstruction   # + private latent, if any
+            r = model.decoders[m](torch.zeros(2, model.latent_dim + model.private_dim, device=dev)).reconstruction   # [z, w_m] with private latents
             if tuple(r.shape) != (2, *s):
                 raise ConfigError(f"decoders['{m}'] returns shape {tuple(r.shape)} for 2 latents; expected (2, *input_dims['{m}']) = {(2, *s)}.")
     finally: model.train(was)
@@ -148,6 +158,19 @@ def _shape_msg(m, got, want):
     return (f"Modality '{m}': the data has sample shape {tuple(got)} but model_config.input_dims['{m}'] is {tuple(want)}. "
             f"Set input_dims['{m}'] = {tuple(got)} or reshape the data.")
 
+def _check_modality(model, m, x, mask=None, check_finite: bool = True):
+    "A ConfigError unless `x` (B, *input_dims[m]) is float and finite where `mask` (BoolTensor[B] or None: all) says it is observed."
+    if tuple(x.shape[1:]) != model.input_dims[m]: raise ConfigError(_shape_msg(m, x.shape[1:], model.input_dims[m]))
+    if not x.is_floating_point():
+        raise ConfigError(f"Modality '{m}' has dtype {x.dtype}; models need float tensors (one-hot encode labels, e.g. F.one_hot(y, C).float()).")
+    if check_finite:
+        ok = torch.isfinite(x.reshape(len(x), -1)).all(1)
+        if mask is not None: ok = ok | ~mask
+        if not bool(ok.all()):
+            raise ConfigError(f"Modality '{m}' of the batch holds NaN or inf (first at batch index {(~ok).nonzero()[0].item()}); "
+                              "clean the data or mark the modality as missing with a False mask.")
+
+# %% ../../nbs/10_models_base.ipynb #c0f10013
 def check_batch(model: BaseMultiVAE, inputs, mods=None, check_finite: bool = True):
     "Validate a batch against the model for the modalities `mods` (default all): names, shapes, float dtype, masks, NaN/inf in observed entries."
     if not isinstance(inputs, dict) or 'data' not in inputs:
@@ -162,17 +185,7 @@ def check_batch(model: BaseMultiVAE, inputs, mods=None, check_finite: bool = Tru
     if len(set(sizes.values())) > 1: raise ConfigError(f"The modalities of the batch have different batch sizes: {sizes}.")
     masks = inputs.get('masks')
     if masks is not None: _check_masks(masks, mods, sizes)
-    for m in mods:
-        x = data[m]
-        if tuple(x.shape[1:]) != model.input_dims[m]: raise ConfigError(_shape_msg(m, x.shape[1:], model.input_dims[m]))
-        if not x.is_floating_point():
-            raise ConfigError(f"Modality '{m}' has dtype {x.dtype}; models need float tensors (one-hot encode labels, e.g. F.one_hot(y, C).float()).")
-        if check_finite:
-            ok = torch.isfinite(x.reshape(len(x), -1)).all(1)
-            if masks is not None: ok = ok | ~masks[m]
-            if not bool(ok.all()):
-                raise ConfigError(f"Modality '{m}' of the batch holds NaN or inf (first at batch index {(~ok).nonzero()[0].item()}); "
-                                  "clean the data or mark the modality as missing with a False mask.")
+    for m in mods: _check_modality(model, m, data[m], None if masks is None else masks[m], check_finite)
 
 # %% ../../nbs/10_models_base.ipynb #8d32e029
 @patch
@@ -181,20 +194,34 @@ def unimodal_experts(self: BaseMultiVAE, inputs, mods=None) -> tuple:
     outs = [self.encoders[m](inputs['data'][m]) for m in (mods or self.modalities)]
     return torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])
 
+# %% ../../nbs/10_models_base.ipynb #lc000002
 @patch
-def draw_private(self: BaseMultiVAE, m, lead, like) -> torch.Tensor | None:
-    "A private latent w_m (*lead, d_w) from the model's generation prior, to decode from a shared z alone; None: the model has no private latents."
+def private_code(self: BaseMultiVAE, inputs, cond_mod, q, lead, return_mean: bool = False) -> dict | None:
+    "The private latents {m: w_m (*lead, D_w)} of an encoding of `cond_mod` (q: the shared posterior just computed); None: no private latents."
     return None
 
 @patch
+def sample_private(self: BaseMultiVAE, m, lead) -> torch.Tensor:
+    "A private latent w_m (*lead, D_w) from the model's generation prior: models with private latents implement it."
+    raise NotImplementedError(f"{type(self).__name__} (private_dim={self.private_dim}) does not implement sample_private(m, lead); "
+                              "a model with private latents must.")
+
+# %% ../../nbs/10_models_base.ipynb #lc000007
+@patch
+def decoder_input(self: BaseMultiVAE, z, m, w=None) -> torch.Tensor:
+    "The input of decoder m: z (*lead, D), or [z, w_m] (*lead, D + D_w) with private latents (w_m from `sample_private` if not given)."
+    if not self.private_dim: return z
+    return torch.cat([z, self.sample_private(m, z.shape[:-1]) if w is None else w], -1)
+
+# %% ../../nbs/10_models_base.ipynb #lc000010
+@patch
 def recon_log_likelihoods(self: BaseMultiVAE, z, inputs, mods=None, style: dict | None = None) -> dict:
-    "{m: log p(x_m | z[, w_m])} of shape z.shape[:-1], w_m from `style` or `draw_private` (models with private latents); zero where x_m is missing."
+    "{m: log p(x_m | z[, w_m])} of shape z.shape[:-1], w_m from `style` or `sample_private` (models with private latents); zero where x_m is missing."
     data, masks = inputs['data'], inputs.get('masks')
     out = {}
     for m in (mods or self.modalities):
-        w = (style or {}).get(m)
-        if w is None: w = self.draw_private(m, z.shape[:-1], z)
-        ll = self.likelihoods[m].log_prob(self.decoders[m](z if w is None else torch.cat([z, w], -1)).reconstruction, data[m])
+        h = self.decoder_input(z, m, (style or {}).get(m))
+        ll = self.likelihoods[m].log_prob(self.decoders[m](h).reconstruction, data[m])
         if masks is not None and m in masks: ll = torch.where(masks[m].to(ll.device), ll, torch.zeros((), dtype=ll.dtype, device=ll.device))
         out[m] = ll
     return out
@@ -214,41 +241,38 @@ def posterior_distribution(self: BaseMultiVAE, inputs, cond_mod):
     mu, logvar = self.posterior(inputs, cond_mod)
     return DiagonalLatent(mu, torch.exp(0.5 * logvar))
 
+# %% ../../nbs/10_models_base.ipynb #lc000013
 @patch
-def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
-    "Sample z ~ q(z | x_cond_mod): shape (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`)."
+def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> LatentCode:
+    "The LatentCode of z ~ q(z | x_cond_mod), (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`), with the model's private latents."
     cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
-    q = self.posterior_distribution(zero_fill_missing(inputs), cond_mod)
+    inputs = zero_fill_missing(inputs)
+    q = self.posterior_distribution(inputs, cond_mod)
     mu = q.mean
     if return_mean: z = mu if N == 1 else mu.expand(N, *mu.shape)
     else: z = q.rsample() if N == 1 else q.rsample(N)
-    if flatten and N > 1: z = z.reshape(-1, z.shape[-1])
-    return ModelOutput(z=z, embedding=mu, log_covariance=torch.log(q.variance), one_latent_space=True, cond_mod=cond_mod)
+    private = self.private_code(inputs, cond_mod, q, z.shape[:-1], return_mean)
+    code = LatentCode(z, private, embedding=mu, log_covariance=torch.log(q.variance), cond_mod=cond_mod)
+    return code.flatten() if flatten and N > 1 else code
 
+# %% ../../nbs/10_models_base.ipynb #lc000017
 @patch
-def decode(self: BaseMultiVAE, z, modalities='all') -> ModelOutput:
-    "Decoder means in data space (probabilities for bernoulli/categorical) for latents z (*lead, D) or an `encode` output."
-    if isinstance(z, dict): z = z['z']
-    return ModelOutput({m: self.likelihoods[m].mean(self.decoders[m](z).reconstruction) for m in _mods(self, modalities, 'modalities')})
+def decode(self: BaseMultiVAE, z, modalities='all', style: dict | None = None) -> ModelOutput:
+    "Decoder means in data space (probabilities for bernoulli/categorical) of a code `z`: a LatentCode, a dict with z (and private latents) or a tensor (*lead, D)."
+    code = LatentCode.of(z); private = style or code.private or {}
+    return ModelOutput({m: self.likelihoods[m].mean(self.decoders[m](self.decoder_input(code.z, m, private.get(m))).reconstruction)
+                        for m in _mods(self, modalities, 'modalities')})
 
 # %% ../../nbs/10_models_base.ipynb #a3a7e423
 @patch
 @torch.no_grad()
 def predict(self: BaseMultiVAE, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
-    "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the latents `z`."
-    enc = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
-    out = self.decode(enc.z, gen_mod); out['z'] = enc.z
+    "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the latents `z`; the whole code (private latents too) is decoded."
+    code = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
+    out = self.decode(code, gen_mod); out['z'] = code.z
     return out
 
-@patch
-@torch.no_grad()
-def generate_from_prior(self: BaseMultiVAE, n_samples: int, decode: bool = True) -> ModelOutput:
-    "z ~ p(z) (n_samples, D), and its decoded modalities (data-space means) if `decode`."
-    z = self.sample_prior(n_samples)
-    out = self.decode(z) if decode else ModelOutput()
-    out.update(z=z, one_latent_space=True)
-    return out
-
+# %% ../../nbs/10_models_base.ipynb #lc000024
 @patch
 def sample_prior(self: BaseMultiVAE, n: int) -> torch.Tensor: return torch.randn(n, self.latent_dim, device=self.device)
 @patch
@@ -256,6 +280,17 @@ def log_prior(self: BaseMultiVAE, z) -> torch.Tensor: return standard_normal_log
 
 @patch
 def posterior(self: BaseMultiVAE, inputs, cond_mod): raise NotImplementedError(f"{type(self).__name__} must implement posterior(inputs, cond_mod)")
+
+# %% ../../nbs/10_models_base.ipynb #lc000021
+@patch
+@torch.no_grad()
+def generate_from_prior(self: BaseMultiVAE, n_samples: int, decode: bool = True) -> LatentCode:
+    "A LatentCode drawn from the prior: z ~ p(z) (n_samples, D), then the private latents (in modality order); plus the decoded modalities if `decode`."
+    z = self.sample_prior(n_samples)
+    private = {m: self.sample_private(m, (n_samples,)) for m in self.modalities} if self.private_dim else None
+    code = LatentCode(z, private)
+    if decode: code.update(self.decode(code))
+    return code
 
 # %% ../../nbs/10_models_base.ipynb #ca9b3844
 def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
@@ -270,6 +305,7 @@ def importance_proposal(self: BaseMultiVAE, inputs, cond_mod):
     "The proposal of the importance-sampling estimates: q(z | x_S) itself by default (a model whose posterior has no exact density overrides this)."
     return self.posterior_distribution(inputs, cond_mod)
 
+# %% ../../nbs/10_models_base.ipynb #c0f10016
 @patch
 @torch.no_grad()
 def log_likelihood(self: BaseMultiVAE, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
@@ -297,104 +333,20 @@ def annealed_beta(beta: float, warmup: float, epoch: int | None, batch_ratio: fl
     return beta * t / warmup
 
 
-# %% ../../nbs/10_models_base.ipynb #df6c76f8
-def _net_specs(net):
-    "Spec of a network or ModuleDict of networks; None if any part needs pickle."
-    if isinstance(net, nn.ModuleDict):
-        specs = {m: _net_specs(n) for m, n in net.items()}
-        return None if any(s is None for s in specs.values()) else {'modules': specs}
-    return net.architecture_spec() if isinstance(net, ConfigurableModule) else None
-
-def _build_net(spec):
-    if 'modules' in spec: return nn.ModuleDict({m: _build_net(s) for m, s in spec['modules'].items()})
-    return build_architecture(spec)
-
-def _write_model(self, folder, allow_pickle=False):
-    self.model_config.save_json(folder / 'model_config.json')
-    archs, pickled = {}, []
-    for role in self.net_roles:
-        net = getattr(self, role)
-        if net is None: archs[role] = None; continue
-        spec = _net_specs(net)
-        if spec is None:
-            if not allow_pickle:
-                raise CheckpointError(f"The {role} of this model include a network that is not a registered library class with JSON-able "
-                                      f"constructor arguments. Register it (subclass BaseEncoder/BaseDecoder, decorate with "
-                                      f"@ARCHITECTURES.register) or save with allow_pickle=True.")
-            torch.save(net, folder / f'{role}.pkl'); pickled.append(role)
-        archs[role] = spec
-    save_model(self, str(folder / 'model.safetensors'))
-    info = {'model_class': MODELS.name_of(type(self)) or type(self).__name__, 'library_version': multivae_nb.__version__,
-            'architectures': archs, 'pickled': pickled, 'weights_sha256': sha256_file(folder / 'model.safetensors')}
-    (folder / 'model.json').write_text(json.dumps(info, indent=2))
-
-# %% ../../nbs/10_models_base.ipynb #56da3514
-@patch
-def save(self: BaseMultiVAE, folder, allow_pickle: bool = False):
-    "Save config, architectures and safetensors weights to `folder` (atomically)."
-    atomic_dir_write(folder, lambda tmp: _write_model(self, tmp, allow_pickle))
-
-def _read_json(path):
-    if not path.exists(): raise CheckpointError(f"{path} is missing: {path.parent} is not a saved model folder (expected model.json, model_config.json, model.safetensors).")
-    try: return json.loads(path.read_text())
-    except json.JSONDecodeError as e: raise CheckpointError(f"{path} is corrupt ({e}); re-save the model or use another checkpoint.") from None
-
-def load_weights(model: BaseMultiVAE, folder):
-    "Load the verified safetensors weights of a saved model folder into an existing `model` (no rebuild, no pickle)."
-    folder = Path(folder); info = _read_json(folder / 'model.json'); w = folder / 'model.safetensors'
-    if not w.exists(): raise CheckpointError(f"{w} is missing.")
-    if sha256_file(w) != info['weights_sha256']:
-        raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match model.json); re-save the model or use another checkpoint.")
-    try: load_model(model, str(w), strict=True)
-    except Exception as e: raise CheckpointError(f"Could not load the weights {w} into {type(model).__name__}: {e}") from e
-    return model
-
-# %% ../../nbs/10_models_base.ipynb #c6f32295
-@patch(cls_method=True)
-def load_from_folder(cls: BaseMultiVAE, folder, allow_pickle: bool = False):
-    "Rebuild a model saved with `save` (networks from their registered classes; pickle only if allowed)."
-    folder = Path(folder)
-    info = _read_json(folder / 'model.json')
-    mcls = MODELS.get(info['model_class'])
-    if not issubclass(mcls, cls):
-        raise CheckpointError(f"{folder} holds a {info['model_class']}, not a {cls.__name__}; use {info['model_class']}.load_from_folder or AutoModel.")
-    _read_json(folder / 'model_config.json')
-    cfg = mcls.config_class.from_json(folder / 'model_config.json')
-    nets = {}
-    for role in mcls.net_roles:
-        if role in info['pickled']:
-            if not allow_pickle:
-                raise CheckpointError(f"{folder}/{role}.pkl holds pickled custom networks; unpickling runs code from the file. "
-                                      "Pass allow_pickle=True only if you trust its source, or register the classes and re-save.")
-            nets[role] = torch.load(folder / f'{role}.pkl', weights_only=False)
-        elif info['architectures'].get(role) is not None: nets[role] = _build_net(info['architectures'][role])
-    return load_weights(mcls(cfg, **nets), folder)
-
-# %% ../../nbs/10_models_base.ipynb #hubm0002
-@patch
-def push_to_hf_hub(self: BaseMultiVAE, repo_id: str | None = None, private: bool = False, token: str | None = None,
-                   commit_message: str = 'Upload multivae_nb model', allow_pickle: bool = False,
-                   metrics_history=None,            # per-epoch metrics for the card: list of dicts | metrics_history.json | training output folder
-                   revision: str | None = None, create_pr: bool = False,
-                   hf_hub_path: str | None = None):  # the reference library's name for repo_id
-    "Upload the model to the Hub repository `repo_id` (created if needed): safetensors weights, configs and a model card (`multivae_nb.hub`)."
-    from multivae_nb.hub import push_to_hf_hub
-    return push_to_hf_hub(self, repo_id, private, token, commit_message, allow_pickle, metrics_history, revision, create_pr, hf_hub_path)
-
-@patch(cls_method=True)
-def load_from_hf_hub(cls: BaseMultiVAE, repo_id: str | None = None, revision: str | None = None, allow_pickle: bool = False, cache_dir=None,
-                     local_files_only: bool = False, token: str | None = None, hf_hub_path: str | None = None):
-    "Rebuild a model of this class from the Hub repository `repo_id` (an error if it holds another class; `multivae_nb.hub`)."
-    from multivae_nb.hub import load_from_hf_hub
-    return load_from_hf_hub(repo_id, revision, allow_pickle, cache_dir, local_files_only, token, hf_hub_path, expected=cls)
-
 # %% ../../nbs/10_models_base.ipynb #compat02
 from .stages import TrainingStage, MultiStageMixin
 from ..io import read_verified
-_all_ = ['CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
+from .saving import load_weights, _net_specs, _build_net, _write_model, _read_json
+_all_ = ['load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
 
 def __getattr__(name):
     if name == 'AutoModel':
         from multivae_nb.models.auto import AutoModel
         return AutoModel
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# %% ../../nbs/10_models_base.ipynb #lc000031
+@patch
+def draw_private(self: BaseMultiVAE, m, lead, like=None) -> torch.Tensor | None:
+    "The earlier name of `sample_private` (None for a model without private latents)."
+    return self.sample_private(m, lead) if self.private_dim else None

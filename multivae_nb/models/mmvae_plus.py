@@ -63,10 +63,12 @@ class MMVAEPlus(BaseMultiVAE):
             decoders = default_decoders(model_config.input_dims, model_config.latent_dim + model_config.modality_specific_dim)
         super().__init__(model_config, encoders, decoders)
         Dz, Dw = model_config.latent_dim, model_config.modality_specific_dim
-        self.private_dim = self.style_dim = Dw   # style_dim: the name the base's check_networks reads
+        self.style_dim = Dw   # the size of the private latents under MoPoE's name
         self.prior_scale_param = nn.Parameter(torch.zeros(Dz + Dw), requires_grad=model_config.learn_shared_prior)  # p(z)p(w_m)
         self.aux_prior_scale_params = nn.ParameterDict({m: nn.Parameter(torch.zeros(Dw), requires_grad=model_config.learn_modality_prior)
                                                         for m in self.modalities})                                  # r_m(w_m)
+    @property
+    def private_dim(self) -> int: return self.model_config.modality_specific_dim   # the base's: the size of each private latent w_m
     def default_encoders(self):
         "An `MLPEncoder` per modality with a private head of size `modality_specific_dim`."
         return nn.ModuleDict({m: MLPEncoder(s, self.latent_dim, style_dim=self.model_config.modality_specific_dim)
@@ -117,9 +119,11 @@ def unimodal_posteriors(self: MMVAEPlus, inputs, mods=None) -> tuple:
 # %% ../../nbs/16_models_mmvae_plus.ipynb #6595b504
 @patch
 def posterior_distribution(self: MMVAEPlus, inputs, cond_mod):
-    "q(z | x_S): the uniform mixture of the observed experts of S (shared latent only)."
+    "q(z | x_S): the uniform mixture of the observed experts of S (shared latent only), holding the private posteriors of S in `private_posteriors`."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
-    return MixtureLatent(self.unimodal_posteriors(inputs, cond_mod)[0], masks_of(inputs, cond_mod))
+    qz, qw = self.unimodal_posteriors(inputs, cond_mod)
+    q = MixtureLatent(qz, masks_of(inputs, cond_mod)); q.private_posteriors = qw
+    return q
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #e3d69967
 @patch
@@ -182,51 +186,21 @@ def _private_dists(qw, obs, cond, mods, B, base) -> dict:
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #8a9c73aa
 @patch
-def encode(self: MMVAEPlus, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
-    "z ~ q(z | x_cond_mod) (mixture), plus `modalities_z`: w_n from its posterior if n conditions and is observed, else from the generation prior."
-    cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
-    inputs = zero_fill_missing(inputs)
-    qz, qw = self.unimodal_posteriors(inputs, cond_mod)
-    obs = masks_of(inputs, cond_mod)
-    q = MixtureLatent(qz, obs)
-    draw = lambda d: (d.mean if N == 1 else d.mean.expand(N, *d.mean.shape)) if return_mean else (d.rsample() if N == 1 else d.rsample(N))
-    z = draw(q)
-    ws = {n: draw(d) for n, d in _private_dists(qw, obs, cond_mod, self.modalities, qz.loc.shape[1], self.private_prior).items()}
-    if flatten and N > 1: z, ws = z.reshape(-1, z.shape[-1]), {n: w.reshape(-1, w.shape[-1]) for n, w in ws.items()}
-    return ModelOutput(z=z, modalities_z=ws, embedding=q.mean, log_covariance=torch.log(q.variance), one_latent_space=False, cond_mod=cond_mod)
+def private_code(self: MMVAEPlus, inputs, cond_mod, q, lead, return_mean: bool = False) -> dict:
+    "{n: w_n (*lead, Dw)} for every modality: from q(w_n | x_n) where n conditions and is observed (q's `private_posteriors`), else the generation prior."
+    qw = getattr(q, 'private_posteriors', None)
+    if qw is None: qw = self.unimodal_posteriors(inputs, cond_mod)[1]
+    N = lead[0] if len(lead) > 1 else None
+    draw = lambda d: d.mean.expand(*lead, -1) if return_mean else d.rsample(N)
+    dists = _private_dists(qw, masks_of(inputs, cond_mod), cond_mod, self.modalities, qw.loc.shape[1], self.private_prior)
+    return {n: draw(d) for n, d in dists.items()}
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #1f23bfc5
 @patch
-def decode(self: MMVAEPlus, z, modalities='all') -> ModelOutput:
-    "Decoder means for [z, w_n]: w_n from an `encode` output's `modalities_z`, or drawn from the generation prior if z is a bare tensor."
-    ws = {}
-    if isinstance(z, dict): ws, z = z.get('modalities_z') or {}, z['z']
-    out = ModelOutput()
-    for n in _mods(self, modalities, 'modalities'):
-        w = ws.get(n)
-        if w is None: g = self.private_prior(n); w = DiagonalLatent(g.loc.expand(*z.shape[:-1], -1), g.scale.expand(*z.shape[:-1], -1), g.family).rsample()
-        out[n] = self.likelihoods[n].mean(self.decoders[n](torch.cat([z, w], -1)).reconstruction)
-    return out
-
-# %% ../../nbs/16_models_mmvae_plus.ipynb #b19821e0
-@patch
-@torch.no_grad()
-def predict(self: MMVAEPlus, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
-    "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the shared latents `z`."
-    enc = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
-    out = self.decode(enc, gen_mod); out['z'] = enc.z
-    return out
-
-# %% ../../nbs/16_models_mmvae_plus.ipynb #a3858fbc
-@patch
-@torch.no_grad()
-def generate_from_prior(self: MMVAEPlus, n_samples: int, decode: bool = True) -> ModelOutput:
-    "z ~ p(z) (n_samples, D), w_m from the generation prior, and the decoded modalities if `decode`."
-    z = self.sample_prior(n_samples)
-    ws = {m: self.private_prior(m).rsample(n_samples) for m in self.modalities}
-    out = self.decode({'z': z, 'modalities_z': ws}) if decode else ModelOutput()
-    out.update(z=z, modalities_z=ws, one_latent_space=False)
-    return out
+def sample_private(self: MMVAEPlus, n, lead) -> torch.Tensor:
+    "w_n (*lead, d_w) from the generation prior `private_prior(n)`."
+    g = self.private_prior(n)
+    return DiagonalLatent(g.loc.expand(*lead, -1), g.scale.expand(*lead, -1), g.family).rsample()
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #c562a5d9
 @patch
@@ -255,11 +229,3 @@ def log_likelihood(self: MMVAEPlus, inputs, K: int = 1000, batch_size_K: int = 1
         z = q.rsample(min(batch_size_K, K - k0))                              # (k, B, Dz)
         lws.append(self._add_target_terms(pz.log_prob(z) - q.log_prob(z), z, prop, pw, inputs['data'], T, obs_T))
     return log_mean_exp(torch.cat(lws, 0), 0)
-
-# %% ../../nbs/16_models_mmvae_plus.ipynb #be4fc192
-@patch
-def draw_private(self: MMVAEPlus, n, lead, like):
-    "w_n (*lead, d_w) from the generation prior `private_prior(n)`: the base's `recon_log_likelihoods` decodes [z, w_n] with it."
-    g = self.private_prior(n)
-    return DiagonalLatent(g.loc.expand(*lead, -1), g.scale.expand(*lead, -1), g.family).rsample()
-

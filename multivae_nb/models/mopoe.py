@@ -89,6 +89,8 @@ class MoPoE(BaseMultiVAE):
         self.register_buffer('subset_masks', torch.tensor([[m in s for m in self.modalities] for s in self.subset_names]), persistent=False)
 
     def default_encoders(self): return default_encoders(self.input_dims, self.latent_dim, style_dim=self.style_dim)
+    @property
+    def private_dim(self) -> int: return self.style_dim   # the base's: the size of each private latent w_m (0: none)
 
 # %% ../../nbs/15_models_mopoe.ipynb #b0986ded
 @patch
@@ -210,17 +212,9 @@ def forward(self: MoPoE, inputs, epoch: int | None = None, batch_ratio: float = 
 
 # %% ../../nbs/15_models_mopoe.ipynb #0f731187
 @patch
-def decode(self: MoPoE, z, modalities='all', style: dict | None = None) -> ModelOutput:
-    "Decoder means for latents z (*lead, D) or an `encode` output; private w_m from `style` or the output's `modalities_z`, else from the prior N(0, I)."
-    if isinstance(z, dict): style, z = style or z.get('modalities_z'), z['z']
-    out = {}
-    for m in _mods(self, modalities, 'modalities'):
-        h = z
-        if self.style_dim:
-            w = (style or {}).get(m)
-            h = torch.cat([z, torch.randn(*z.shape[:-1], self.style_dim, dtype=z.dtype, device=z.device) if w is None else w], -1)
-        out[m] = self.likelihoods[m].mean(self.decoders[m](h).reconstruction)
-    return ModelOutput(out)
+def sample_private(self: MoPoE, m, lead) -> torch.Tensor:
+    "w_m ~ N(0, I) of shape (*lead, d_w): the prior of the private latents."
+    return torch.randn(*lead, self.style_dim, device=self.device)
 
 # %% ../../nbs/15_models_mopoe.ipynb #b2643c89
 @patch
@@ -239,25 +233,9 @@ def private_latents(self: MoPoE, inputs, cond_mod, mods, lead, return_mean=False
 
 # %% ../../nbs/15_models_mopoe.ipynb #d7e48bc0
 @patch
-def encode(self: MoPoE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
-    "The base's `encode`, plus `modalities_z` {m: w_m} for every modality when the model has private latents (as MMVAE+)."
-    out = BaseMultiVAE.encode(self, inputs, cond_mod, N=N, return_mean=return_mean)
-    if self.style_dim:
-        ws = self.private_latents(inputs, out.cond_mod, self.modalities, out.z.shape[:-1], return_mean)
-        out.update(modalities_z=ws, one_latent_space=False)
-    if flatten and N > 1:
-        out['z'] = out.z.reshape(-1, out.z.shape[-1])
-        if self.style_dim: out['modalities_z'] = {m: w.reshape(-1, w.shape[-1]) for m, w in out.modalities_z.items()}
-    return out
-
-# %% ../../nbs/15_models_mopoe.ipynb #308e5b14
-@patch
-@torch.no_grad()
-def predict(self: MoPoE, inputs, cond_mod='all', gen_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> ModelOutput:
-    "Generate `gen_mod` from `cond_mod`: {modality: (B, ...) or (N, B, ...)} plus the latents `z`; private latents as documented."
-    enc = self.encode(inputs, cond_mod, N=N, flatten=flatten, return_mean=return_mean)
-    out = self.decode(enc, _mods(self, gen_mod, 'gen_mod')); out['z'] = enc.z
-    return out
+def private_code(self: MoPoE, inputs, cond_mod, q, lead, return_mean: bool = False) -> dict | None:
+    "{m: w_m (*lead, d_w)} for every modality (`private_latents`), drawn after z; None without private latents."
+    return self.private_latents(inputs, cond_mod, self.modalities, lead, return_mean) if self.style_dim else None
 
 # %% ../../nbs/15_models_mopoe.ipynb #5355919c
 @patch
@@ -291,10 +269,3 @@ def log_likelihood(self: MoPoE, inputs, K: int = 1000, batch_size_K: int = 100, 
         z = q.rsample(min(batch_size_K, K - k0))                                   # (k, B, D)
         lws.append(self._add_private_targets(self.log_prior(z) - q.log_prob(z), z, qw, data, masks, T))
     return log_mean_exp(torch.cat(lws, 0), 0)
-
-# %% ../../nbs/15_models_mopoe.ipynb #a0bd1e2b
-@patch
-def draw_private(self: MoPoE, m, lead, like):
-    "w_m ~ N(0, I) of shape (*lead, d_w), the prior of the private latents (None without private latents): the base's `recon_log_likelihoods` decodes [z, w_m]."
-    return torch.randn(*lead, self.style_dim, dtype=like.dtype, device=like.device) if self.style_dim else None
-
