@@ -16,9 +16,9 @@ from .saving import ModelSavingMixin
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_networks', 'check_batch',
-           'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write',
-           'read_verified', 'TrainingStage', 'MultiStageMixin']
+__all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_observed', 'check_networks',
+           'check_batch', 'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError', 'sha256_file',
+           'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
 
 # %% ../../nbs/10_models_base.ipynb #c0f10001
 def _check_base_fields(cfg):
@@ -124,6 +124,12 @@ def zero_fill_missing(inputs):
         if m in data and not bool(k.all()):
             x = data[m]; data[m] = torch.where(k.to(x.device).view(-1, *[1] * (x.dim() - 1)), x, torch.zeros((), dtype=x.dtype, device=x.device))
     return DatasetOutput({**inputs, 'data': data})
+
+# %% ../../nbs/10_models_base.ipynb #chkobs02
+def check_observed(masks, cond_mod, message: str):
+    "Raise a ConfigError `message.format(i=first sample, cond_mod=cond_mod)` if a sample observes none of `cond_mod` (masks: (len(cond_mod), B) or None)."
+    if masks is not None and not bool(masks.any(0).all()):
+        raise ConfigError(message.format(i=(~masks.any(0)).nonzero()[0].item(), cond_mod=cond_mod))
 
 # %% ../../nbs/10_models_base.ipynb #c0f10009
 def _check_masks(masks, mods, sizes):

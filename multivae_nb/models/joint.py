@@ -9,7 +9,7 @@ from fastcore.basics import patch
 from ..core import ConfigError
 from ..distributions import product_of_experts
 from ..nn import JointMLPEncoder, default_encoders
-from .base import BaseMultiVAE, masks_of, _mods
+from .base import BaseMultiVAE, masks_of, _mods, check_observed
 
 # %% auto #0
 __all__ = ['JointEncoderModel']
@@ -41,11 +41,9 @@ def check_complete(self: JointEncoderModel, inputs):
 
 # %% ../../nbs/10c_models_joint.ipynb #066cd703
 def _check_observed(masks, cond_mod):
-    "Raise a ConfigError naming the first sample that observes none of `cond_mod` (masks: (len(cond_mod), B) or None)."
-    if masks is not None and not bool(masks.any(0).all()):
-        i = (~masks.any(0)).nonzero()[0].item()
-        raise ConfigError(f"Sample {i} of the batch has none of the conditioning modalities {cond_mod} observed; "
-                          "condition on modalities it has, or drop it.")
+    "Raise a ConfigError naming the first sample that observes none of `cond_mod` (the joint encoder needs one)."
+    check_observed(masks, cond_mod, "Sample {i} of the batch has none of the conditioning modalities {cond_mod} observed; "
+                                    "condition on modalities it has, or drop it.")
 
 # %% ../../nbs/10c_models_joint.ipynb #8f7d6881
 def _joint_where_complete(model, inputs, masks, mu, lv):

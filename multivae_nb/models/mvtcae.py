@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize, product_of_experts
-from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing
+from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing, check_observed
 from fastcore.basics import patch
 
 # %% auto #0
@@ -38,11 +38,9 @@ class MVTCAE(BaseMultiVAE):
 
 # %% ../../nbs/14_models_mvtcae.ipynb #8157600e
 def _check_observed(masks, cond_mod):
-    "Raise a ConfigError naming the first sample that observes none of `cond_mod` (masks: (len(cond_mod), B) or None)."
-    if masks is not None and not bool(masks.any(0).all()):
-        i = (~masks.any(0)).nonzero()[0].item()
-        raise ConfigError(f"Sample {i} of the batch observes none of cond_mod={cond_mod}: MVTCAE's posterior (the product of the observed experts, "
-                          "without a prior expert) is undefined for it. Condition on modalities it observes, or leave it out.")
+    "Raise a ConfigError naming the first sample that observes none of `cond_mod` (MVTCAE's posterior has no prior expert)."
+    check_observed(masks, cond_mod, "Sample {i} of the batch observes none of cond_mod={cond_mod}: MVTCAE's posterior (the product of the "
+                                    "observed experts, without a prior expert) is undefined for it. Condition on modalities it observes, or leave it out.")
 
 # %% ../../nbs/14_models_mvtcae.ipynb #e945ead0
 @patch
