@@ -12,9 +12,10 @@ from .core import ConfigError
 
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'LATENT_DISTS', 'IW_ESTIMATORS', 'Likelihood', 'NormalLikelihood', 'LaplaceLikelihood',
-           'BernoulliLikelihood', 'CategoricalLikelihood', 'make_likelihood', 'reparameterize', 'gaussian_log_density',
-           'standard_normal_log_density', 'gaussian_kl', 'product_of_experts', 'subset_products', 'log_mean_exp',
-           'subsets', 'DiagonalLatent', 'latent_from_encoder', 'MixtureLatent', 'importance_weighted']
+           'BernoulliLikelihood', 'CategoricalLikelihood', 'make_likelihood', 'check_support', 'reparameterize',
+           'gaussian_log_density', 'standard_normal_log_density', 'gaussian_kl', 'product_of_experts',
+           'subset_products', 'log_mean_exp', 'subsets', 'DiagonalLatent', 'latent_from_encoder', 'MixtureLatent',
+           'importance_weighted']
 
 # %% ../nbs/01_distributions.ipynb #54e096ee
 def _sum_event(t: torch.Tensor, event_ndim: int) -> torch.Tensor:
@@ -107,6 +108,39 @@ def make_likelihood(name: str, **params) -> Likelihood:
     except TypeError as e:
         raise ConfigError(f"Bad parameters {params} for the '{name}' likelihood: {e}. "
                           "Only 'normal' and 'laplace' take a parameter ('scale').") from None
+
+# %% ../nbs/01_distributions.ipynb #supp0002
+@patch
+def support_error(self: Likelihood, x: torch.Tensor) -> str | None:
+    "Why the observed targets `x` are outside this likelihood's support, with the fix; None if they are inside. Base: finite values."
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        return "it holds NaN or infinite values; mark a missing modality with a mask instead of NaN in an observed entry"
+    return None
+
+# %% ../nbs/01_distributions.ipynb #supp0005
+@patch
+def support_error(self: BernoulliLikelihood, x: torch.Tensor) -> str | None:
+    if (e := Likelihood.support_error(self, x)) is not None: return e
+    lo, hi = float(x.min()), float(x.max())
+    if lo >= 0 and hi <= 1: return None
+    fix = '; for 0-255 pixels divide by 255 (or binarize)' if lo >= 0 and hi <= 255 else ''
+    return f"its values span [{lo:g}, {hi:g}], but a Bernoulli likelihood needs values in [0, 1]{fix}"
+
+# %% ../nbs/01_distributions.ipynb #supp0008
+@patch
+def support_error(self: CategoricalLikelihood, x: torch.Tensor) -> str | None:
+    if (e := Likelihood.support_error(self, x)) is not None: return e
+    if x.dim() < 2 or x.shape[-1] == 1 or not x.is_floating_point():
+        return "it looks like class ids; a categorical likelihood reads one-hot vectors: use F.one_hot(y, n_classes).float()"
+    if bool((x < 0).any()) or not torch.allclose(x.sum(-1), torch.ones((), dtype=x.dtype), atol=1e-4):
+        return "its rows are not probability vectors (one-hot or soft labels that are >= 0 and sum to 1 over the last dimension)"
+    return None
+
+# %% ../nbs/01_distributions.ipynb #supp0011
+def check_support(likelihood: Likelihood, x: torch.Tensor, modality: str):
+    "Raise a ConfigError if the observed targets `x` of `modality` are outside the support of its `likelihood`."
+    if (why := likelihood.support_error(x)) is not None:
+        raise ConfigError(f"Modality '{modality}' does not fit its {likelihood.name} likelihood: {why}.")
 
 # %% ../nbs/01_distributions.ipynb #0d81a71a
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, N: int | None = None) -> torch.Tensor:
