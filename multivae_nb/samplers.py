@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from safetensors.torch import save_file, load_file
 from .core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, Registry
-from .data import MultimodalBaseDataset, MultimodalDataLoader, to_device
+from .data import Batch, MultimodalBaseDataset, MultimodalDataLoader, to_device
 from .models.base import BaseMultiVAE
 from .io import CheckpointError, atomic_dir_write, sha256_file, read_verified
 from .flows import MAF, _zuko
@@ -31,13 +31,11 @@ def _check_dataset(dataset, model):
 
 # %% ../nbs/40_samplers.ipynb #08c9277b
 def _keep_complete(batch, modalities):
-    "The samples of `batch` that observe every modality (the batch is modified in place), or None if there are none."
-    keep = torch.stack([batch['masks'][m] for m in modalities]).all(0)
+    "The samples of `batch` that observe every modality (a new batch, without the labels), or None if there are none."
+    keep = Batch.of(batch).rows_observing(modalities, 'all')
     if not bool(keep.any()): return None
-    batch['data'] = {m: x[keep] for m, x in batch['data'].items()}
-    batch['masks'] = {m: k[keep] for m, k in batch['masks'].items()}
-    batch.pop('labels', None)
-    return batch
+    out = Batch.of(batch).rows(keep); out.pop('labels', None)
+    return out
 
 # %% ../nbs/40_samplers.ipynb #lc400001
 def _blocks_of(codes):

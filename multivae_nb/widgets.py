@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from .core import ConfigError, LatentCode
+from .data import Batch
 from .models.base import _mods
 from .metrics.visualization import _as_images
 from fastcore.basics import patch
@@ -97,10 +98,7 @@ def _center(self: LatentExplorer):
 @patch
 def _load(self: LatentExplorer, i):
     "Read sample i as a batch of one (on the model's device) and recompute the centre."
-    b = self.dataset[torch.tensor([i])]
-    dev = self.model.device
-    self.batch = type(b)(data={m: x.to(dev) for m, x in b.data.items()},
-                         **({'masks': {m: k.to(dev) for m, k in b.masks.items()}} if b.get('masks') is not None else {}))
+    self.batch = Batch.of(self.dataset[torch.tensor([i])]).to(self.model.device)
     self.i = i
     self._center()
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 import torch
 from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config
-from ..data import DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader, to_device
+from ..data import Batch, DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader, to_device
 from ..models.base import BaseMultiVAE, check_batch, _mods
 from ..callbacks import TrainingCallback
 from fastcore.basics import patch
@@ -103,22 +103,13 @@ def batches(self: Evaluator, dataset=None, batch_size: int | None = None):
 
 # %% ../../nbs/30_metrics_base.ipynb #387ad663
 def rows_observing(batch, mods, how: str = 'all') -> torch.Tensor:
-    "(B,) bool: the samples of `batch` that observe all (how='all') or at least one (how='any') of `mods`."
-    B = len(next(iter(batch['data'].values())))
-    masks = batch.get('masks')
-    dev = next(iter(batch['data'].values())).device
-    if masks is None: return torch.ones(B, dtype=torch.bool, device=dev)
-    k = torch.stack([masks[m].to(dev) for m in mods])
-    return k.all(0) if how == 'all' else k.any(0)
+    "(B,) bool: the samples of `batch` that observe all (how='all') or at least one (how='any') of `mods` (`Batch.rows_observing`)."
+    return Batch.of(batch).rows_observing(mods, how)
 
 # %% ../../nbs/30_metrics_base.ipynb #13668006
-def select(batch, idx) -> DatasetOutput:
-    "The rows `idx` (indices or a bool mask) of a batch: data, masks and labels."
-    out = DatasetOutput(batch)
-    out['data'] = {m: x[idx] for m, x in batch['data'].items()}
-    if batch.get('masks') is not None: out['masks'] = {m: k[idx] for m, k in batch['masks'].items()}
-    if batch.get('labels') is not None: out['labels'] = batch['labels'][idx]
-    return out
+def select(batch, idx) -> Batch:
+    "The rows `idx` (indices or a bool mask) of a batch: data, masks and labels (`Batch.rows`)."
+    return Batch.of(batch).rows(idx)
 
 # %% ../../nbs/30_metrics_base.ipynb #910fc57a
 @patch

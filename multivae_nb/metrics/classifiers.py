@@ -11,7 +11,7 @@ from torch import nn
 import torch.nn.functional as F
 from safetensors.torch import save_model, load_model
 from ..core import ConfigError, ARCHITECTURES
-from ..data import MultimodalBaseDataset, MultimodalDataLoader
+from ..data import Batch, MultimodalBaseDataset, MultimodalDataLoader
 from ..nn import ConfigurableModule, build_architecture
 from ..io import atomic_dir_write, sha256_file, CheckpointError, read_verified
 import multivae_nb
@@ -127,8 +127,7 @@ def _check_labelled(dataset, modality, what='dataset'):
 def _usable(batch, modality):
     "Rows with an observed `modality` and a known (>= 0) label."
     keep = batch['labels'] >= 0
-    if batch.get('masks') is not None: keep = keep & batch['masks'][modality].to(keep.device)
-    return keep
+    return keep & Batch.of(batch).observed([modality], keep.device)[0]
 
 # %% ../../nbs/31_metrics_classifiers.ipynb #58aa9dc5
 @torch.no_grad()

@@ -9,7 +9,7 @@ import torch
 from ..core import ConfigError, ModelOutput, config
 from ..data import MultimodalBaseDataset
 from ..models.base import _mods
-from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from .base import Evaluator, EvaluatorConfig
 from fastcore.basics import patch
 
 # %% auto #0
@@ -48,9 +48,9 @@ def latent_means(self: Clustering, dataset):
     "Latent means (n, D) and labels (n,) of the samples of `dataset` that observe part of `cond_mod` and have a known label (numpy)."
     zs, ys = [], []
     for b in self.batches(dataset):
-        rows = rows_observing(b, self.cond_mod, 'any') & (b['labels'] >= 0)
+        rows = b.rows_observing(self.cond_mod, 'any') & (b['labels'] >= 0)
         if not bool(rows.any()): continue
-        sb = select(b, rows)
+        sb = b.rows(rows)
         zs.append(self.model.encode(sb, cond_mod=self.cond_mod, return_mean=True).embedding.cpu()); ys.append(sb['labels'].cpu())
     if not zs: raise ConfigError(f"No sample observes any of {self.cond_mod} with a known label.")
     return torch.cat(zs).double().numpy(), torch.cat(ys).numpy()

@@ -10,7 +10,7 @@ from torch import nn
 from ..core import ConfigError, ModelOutput, config
 from ..distributions import subsets as all_subsets
 from ..models.base import _mods
-from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from .base import Evaluator, EvaluatorConfig
 from fastcore.basics import patch
 
 # %% auto #0
@@ -100,9 +100,9 @@ def _class_counts(self) -> tuple:
     for b in self.batches():
         known = b['labels'] >= 0
         for s in self.subsets:
-            rows = known & rows_observing(b, s, 'all' if cfg.incomplete == 'complete' else 'any')
+            rows = known & b.rows_observing(s, 'all' if cfg.incomplete == 'complete' else 'any')
             if not bool(rows.any()): continue
-            _score(self, select(b, rows), s, right, count, n_cls)
+            _score(self, b.rows(rows), s, right, count, n_cls)
     return right, count
 
 # %% ../../nbs/32_metrics_coherences.ipynb #def6e736

@@ -13,7 +13,7 @@ from torch import nn
 from ..core import ConfigError, ModelOutput, config
 from ..distributions import subsets as all_subsets
 from ..models.base import _mods
-from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from .base import Evaluator, EvaluatorConfig
 from fastcore.basics import patch
 
 # %% auto #0
@@ -236,7 +236,7 @@ def _eval_mode(nets):
 
 # %% ../../nbs/34_metrics_fid.ipynb #6ab6bae7
 def _real_and_joint(self, b, real, gen, seen, given):
-    rows = {m: rows_observing(b, [m]) for m in self.gen_mods}
+    rows = {m: b.rows_observing([m]) for m in self.gen_mods}
     n = {m: int(r.sum()) for m, r in rows.items()}
     joint = self.generate_joint(max(n.values()), self.gen_mods) if self.eval_config.unconditional and max(n.values()) > 0 else None
     for m in self.gen_mods:
@@ -248,9 +248,9 @@ def _real_and_joint(self, b, real, gen, seen, given):
 def _conditional_features(self, b, gen):
     for s in self.cond_subsets:
         tg = [m for m in self.gen_mods if m not in s]
-        rows = rows_observing(b, s, 'all' if self.eval_config.incomplete == 'complete' else 'any')
+        rows = b.rows_observing(s, 'all' if self.eval_config.incomplete == 'complete' else 'any')
         if not tg or not bool(rows.any()): continue
-        out = self.model.predict(select(b, rows), cond_mod=list(s), gen_mod=tg)
+        out = self.model.predict(b.rows(rows), cond_mod=list(s), gen_mod=tg)
         for m in tg: gen[s, m].update(_features(self.extractors[m], out[m], m))
 
 # %% ../../nbs/34_metrics_fid.ipynb #a03d9870
@@ -348,7 +348,7 @@ class MeanFDEvaluator(Evaluator):
 def _class_real_features(self, b, real):
     y = b['labels']
     for m in self.gen_mods:
-        rows = rows_observing(b, [m])
+        rows = b.rows_observing([m])
         for c in torch.unique(y[rows]).tolist():
             if c in self.classes: real[m, c].update(_features(self.encoder(m, c), b['data'][m][rows & (y == c)], m))
 
@@ -356,9 +356,9 @@ def _class_gen_features(self, b, gen):
     y = b['labels']
     for s in self.cond_subsets:
         tg = [m for m in self.gen_mods if m not in s]
-        rows = rows_observing(b, s, 'all' if self.eval_config.incomplete == 'complete' else 'any') & (y >= 0)
+        rows = b.rows_observing(s, 'all' if self.eval_config.incomplete == 'complete' else 'any') & (y >= 0)
         if not tg or not bool(rows.any()): continue
-        out, ys = self.model.predict(select(b, rows), cond_mod=list(s), gen_mod=tg), y[rows]
+        out, ys = self.model.predict(b.rows(rows), cond_mod=list(s), gen_mod=tg), y[rows]
         for m in tg:
             for c in torch.unique(ys).tolist():
                 if c in self.classes: gen[s, m, c].update(_features(self.encoder(m, c), out[m][ys == c], m))

@@ -9,7 +9,7 @@ import torch
 from ..core import ConfigError, ModelOutput, config
 from ..distributions import log_mean_exp
 from ..models.base import BaseMultiVAE, _mods, zero_fill_missing, check_batch
-from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from .base import Evaluator, EvaluatorConfig
 from fastcore.basics import patch
 
 # %% auto #0
@@ -109,7 +109,7 @@ def _joint(self, K, kb) -> dict:
     "joint_nll over the complete samples (and observed_nll over all the samples of an incomplete set), with standard errors and counts."
     lls, complete = [], []
     for b in self.batches():
-        lls.append(self.model.log_likelihood(b, K=K, batch_size_K=kb)); complete.append(rows_observing(b, self.model.modalities))
+        lls.append(self.model.log_likelihood(b, K=K, batch_size_K=kb)); complete.append(b.rows_observing(self.model.modalities))
     ll, complete = torch.cat(lls).cpu(), torch.cat(complete).cpu()
     self.joint_log_likelihoods, self.complete = ll, complete
     m, se = _mean_se(ll[complete])
@@ -124,9 +124,9 @@ def _cond_log_likelihoods(self, C, G, K, kb) -> torch.Tensor:
     "Per-sample estimates of log p(x_G | x_C) over the samples observing all of C and G (in test-set order)."
     lls = []
     for b in self.batches():
-        rows = rows_observing(b, C + G)
+        rows = b.rows_observing(C + G)
         if not bool(rows.any()): continue
-        sb = select(b, rows)
+        sb = b.rows(rows)
         if self.eval_config.cond_estimator == 'posterior':
             lls.append(conditional_log_likelihood(self.model, sb, list(C), list(G), K, kb))
         else: lls.append(_ratio_log_likelihood(self.model, sb, C, G, K, kb))

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from ..core import ConfigError, ModelOutput, config
 from ..models.base import _mods
-from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from .base import Evaluator, EvaluatorConfig
 from fastcore.basics import patch
 
 # %% auto #0
@@ -87,7 +87,7 @@ def _scores(self: Reconstruction, sb, rec: dict, targets: list, kind: str):
     cfg = self.eval_config
     want_mse, want_ssim = cfg.metric in ('mse', 'all'), cfg.metric in ('ssim', 'all')
     for m in targets:
-        keep = rows_observing(sb, [m])                               # ground truth needed
+        keep = sb.rows_observing([m])                               # ground truth needed
         if not bool(keep.any()): continue
         x, xh = sb['data'][m][keep], rec[m][keep]
         if want_mse: yield f'mse/{kind}/{m}', ((xh - x) ** 2).flatten(1).sum(1)
@@ -99,9 +99,9 @@ def compute(self: Reconstruction) -> dict:
     cfg, sums, counts = self.eval_config, {}, {}
     for b in self.batches():
         for target, cond, kind in self._jobs():
-            rows = rows_observing(b, cond, 'any' if kind == 'joint' else 'all')
+            rows = b.rows_observing(cond, 'any' if kind == 'joint' else 'all')
             if not bool(rows.any()): continue
-            sb = select(b, rows); targets = [target] if target else self.modalities
+            sb = b.rows(rows); targets = [target] if target else self.modalities
             rec = self.model.predict(sb, cond_mod=cond, gen_mod=targets, return_mean=cfg.use_mean)
             for key, v in self._scores(sb, rec, targets, kind):
                 sums[key] = sums.get(key, 0.) + v.sum().item(); counts[key] = counts.get(key, 0) + len(v)

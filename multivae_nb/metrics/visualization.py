@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from ..core import ConfigError, ModelOutput, config
 from ..models.base import _mods
-from .base import Evaluator, EvaluatorConfig, select, rows_observing
+from .base import Evaluator, EvaluatorConfig, rows_observing
 from fastcore.basics import patch
 
 # %% auto #0
@@ -129,7 +129,7 @@ def _first_observing(self: Visualization, S: list) -> dict:
     "{modality: (n, ...)}: the first `n_data_cols` test samples that observe every modality of S."
     cfg, picked = self.eval_config, []
     for b in self.batches():
-        picked.append(select(b, rows_observing(b, S)))
+        picked.append(b.rows(b.rows_observing(S)))
         if sum(len(p['data'][S[0]]) for p in picked) >= cfg.n_data_cols: break
     data = {m: torch.cat([p['data'][m] for p in picked])[:cfg.n_data_cols] for m in self.model.modalities}
     if len(data[S[0]]) == 0: raise ConfigError(f"No test sample observes all of {S}.")

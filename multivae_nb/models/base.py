@@ -108,22 +108,14 @@ def private_dim(self: BaseMultiVAE) -> int:
 
 # %% ../../nbs/10_models_base.ipynb #188e6652
 def masks_of(inputs, mods) -> torch.Tensor | None:
-    "Stacked (len(mods), B) bool masks of the batch (on the data's device), or None when the batch has no masks or all are True."
-    masks = inputs.get('masks') if isinstance(inputs, dict) else None
-    if masks is None: return None
-    dev = inputs['data'][mods[0]].device
-    k = torch.stack([torch.as_tensor(masks[m]).bool() for m in mods]).to(dev)
+    "`Batch.observed(mods)` (on the data's device), or None when the batch has no masks or all are True: the complete-data fast path."
+    if not isinstance(inputs, dict) or inputs.get('masks') is None: return None
+    k = DatasetOutput.of(inputs).observed(mods)   # DatasetOutput is data.Batch
     return None if bool(k.all()) else k
 
 def zero_fill_missing(inputs):
-    "The batch with the entries of missing modalities set to 0 (so NaN placeholders never reach a network); unchanged if complete."
-    masks = inputs.get('masks') if isinstance(inputs, dict) else None
-    if masks is None: return inputs
-    data = dict(inputs['data'])
-    for m, k in masks.items():
-        if m in data and not bool(k.all()):
-            x = data[m]; data[m] = torch.where(k.to(x.device).view(-1, *[1] * (x.dim() - 1)), x, torch.zeros((), dtype=x.dtype, device=x.device))
-    return DatasetOutput({**inputs, 'data': data})
+    "`Batch.zero_filled` of any mapping with data (and maybe masks): missing entries set to 0, so NaN placeholders never reach a network."
+    return DatasetOutput.of(inputs).zero_filled() if isinstance(inputs, dict) else inputs
 
 # %% ../../nbs/10_models_base.ipynb #chkobs02
 def check_observed(masks, cond_mod, message: str):

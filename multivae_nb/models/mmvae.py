@@ -91,11 +91,8 @@ def _mmvae_metrics(model, per_sample, bound, obs):
 def forward(self: MMVAE, inputs, epoch: int | None = None, **kwargs) -> ModelOutput:
     "Mean over the batch of the negative stratified importance-weighted bound (observed modalities only)."
     inputs = zero_fill_missing(inputs)
-    M = len(self.modalities)
     q = self.unimodal_posteriors(inputs)                                     # (M, B, D)
-    B = q.loc.shape[1]
-    obs = masks_of(inputs, self.modalities)
-    obs = torch.ones(M, B, dtype=torch.bool, device=q.loc.device) if obs is None else obs
+    obs = inputs.observed(self.modalities, q.loc.device)                    # (M, B), all True if complete
     bound = _stratified_bounds(self, inputs, q, obs)                         # (M, B): one bound per stratum
     per_sample = torch.where(obs, bound, torch.zeros((), dtype=bound.dtype, device=bound.device)).sum(0) / obs.sum(0)
     return ModelOutput(loss=-per_sample.mean(), metrics=_mmvae_metrics(self, per_sample, bound, obs))

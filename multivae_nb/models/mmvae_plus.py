@@ -159,11 +159,9 @@ def forward(self: MMVAEPlus, inputs, epoch: int | None = None, batch_ratio: floa
     "Mean over the batch of the negative MMVAE+ objective (observed modalities only)."
     inputs = zero_fill_missing(inputs)
     cfg, data = self.model_config, inputs['data']
-    M, Dz, K = len(self.modalities), self.latent_dim, cfg.K
+    Dz, K = self.latent_dim, cfg.K
     qz, qw = self.unimodal_posteriors(inputs)                                # (M, B, Dz), (M, B, Dw)
-    B, dev = qz.loc.shape[1], qz.loc.device
-    obs = masks_of(inputs, self.modalities)
-    obs = torch.ones(M, B, dtype=torch.bool, device=dev) if obs is None else obs
+    obs = inputs.observed(self.modalities, qz.loc.device)                    # (M, B), all True if complete
     qu = DiagonalLatent(torch.cat([qz.loc, qw.loc], -1), torch.cat([qz.scale, qw.scale], -1), qz.family)
     u = qu.rsample(K)                                                        # (K, M, B, Dz+Dw): the encoder samples of every stratum
     z, w = u[..., :Dz], u[..., Dz:]

@@ -200,8 +200,7 @@ def forward(self: MoPoE, inputs, epoch: int | None = None, batch_ratio: float = 
     inputs = zero_fill_missing(inputs); data = inputs['data']
     outs = [self.encoders[m](data[m]) for m in self.modalities]
     mus, lvs = torch.stack([o.embedding for o in outs]), torch.stack([o.log_covariance for o in outs])   # (M, B, D)
-    obs = masks_of(inputs, self.modalities)
-    if obs is None: obs = torch.ones(mus.shape[:2], dtype=torch.bool, device=mus.device)
+    obs = inputs.observed(self.modalities, mus.device)                       # (M, B), all True if complete
     mu, lv, avail = self.subset_posteriors(mus, lvs, obs, self.subset_masks, self.subset_masks.all(1))   # (S, B, D), (S, B)
     self._check_available(avail, obs, self.modalities, '')
     z = self._draw_subset_latent(mu, lv, avail)

@@ -103,8 +103,7 @@ def forward(self: MVAE, inputs, epoch: int | None = None, batch_ratio: float = 0
     "Mean over the batch of the negative MVAE objective (sub-sampled for complete samples, observed-ELBO otherwise)."
     inputs = zero_fill_missing(inputs)
     mus, lvs = self.unimodal_experts(inputs)                                   # (M, B, D)
-    obs = masks_of(inputs, self.modalities)
-    obs = torch.ones(*mus.shape[:2], dtype=torch.bool, device=mus.device) if obs is None else obs.to(mus.device)
+    obs = inputs.observed(self.modalities, mus.device)                         # (M, B), all True if complete
     complete = obs.all(0)                                               # (B,)
     sub = self.training_subsets().to(mus.device)                        # (S, M)
     mu, lv = _subset_posteriors(mus, lvs, sub, obs)                     # (S, B, D), prior expert in each
