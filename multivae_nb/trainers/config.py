@@ -48,12 +48,10 @@ class BaseTrainerConfig(BaseConfig):
     distributed: bool | None = None        # data-parallel training over the processes of torchrun; None: when WORLD_SIZE > 1
     ddp_backend: str | None = None         # process-group backend when the trainer starts the group; None: 'nccl' with CUDA, else 'gloo'
     ddp_find_unused_parameters: bool = True  # needed when a forward may skip networks (missing modalities, training stages); False is faster
-    stage_overrides: dict | None = None    # models trained in stages: {stage name: {field: value}} for the fields of _STAGE_FIELDS (learning rate,
-                                           # optimizer, scheduler, batch sizes) that differ in that stage
+    stage_overrides: dict | None = None    # models trained in stages: {stage name: {field: value}}, fields among _STAGE_FIELDS (lr, optimizer, batch sizes…)
 
     def __post_init__(self):
-        _check_numbers(self); _check_ranges(self); _check_saving(self); _check_monitoring(self); _check_switches(self)
-        _check_stage_overrides(self)
+        _check_numbers(self); _check_ranges(self); _check_saving(self); _check_monitoring(self); _check_switches(self); _check_stage_overrides(self)
 
 # %% ../../nbs/21a_trainers_config.ipynb #d213b553
 def _check_numbers(cfg):
