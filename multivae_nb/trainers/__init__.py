@@ -10,4 +10,4 @@ from .base import BaseTrainer, BaseTrainerConfig, TrainingError, init_distribute
 from ..callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback, PrintMetrics, LearningCurve
 from ..trackers import WandbCallback, MLFlowCallback, TensorBoardCallback
 from .multistage import (TwoStepsTrainer, TwoStepsTrainerConfig, AddDccaTrainer, AddDccaTrainerConfig, TrainingStage,
-                                             MultiStageMixin)
+                                             MultiStageMixin, MultistageTrainer, MultistageTrainerConfig, stage_schedule)

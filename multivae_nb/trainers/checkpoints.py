@@ -124,7 +124,7 @@ def _warn_on_changes(self: _CheckpointMixin, path: Path, state: dict):
         old = json.loads(saved_cfg.read_text()); new = self.training_config.to_dict()
         old = {'gradient_accumulation_steps': 1, **old}   # (checkpoints written before the field existed)
         changed = [k for k in ('learning_rate', 'optimizer_cls', 'optimizer_params', 'per_device_train_batch_size', 'seed', 'scheduler_cls',
-                               'scheduler_params', 'gradient_accumulation_steps') if _json_norm(old.get(k)) != _json_norm(new.get(k))]
+                               'scheduler_params', 'gradient_accumulation_steps', 'stage_overrides') if _json_norm(old.get(k)) != _json_norm(new.get(k))]
         if changed:
             warnings.warn(f"Resuming from {path} with a config that differs in {changed}: the optimizer and scheduler states of the checkpoint "
                           "are restored, so e.g. a new learning rate is overridden by the saved one.", stacklevel=2)

@@ -4,9 +4,10 @@
 
 # %% ../../nbs/21a_trainers_config.ipynb #tcfg0003
 from __future__ import annotations
-import difflib, inspect
+import dataclasses, difflib, inspect
 import torch
 from ..core import ConfigError, BaseConfig, config
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler']
@@ -47,9 +48,10 @@ class BaseTrainerConfig(BaseConfig):
     distributed: bool | None = None        # data-parallel training over the processes of torchrun; None: when WORLD_SIZE > 1
     ddp_backend: str | None = None         # process-group backend when the trainer starts the group; None: 'nccl' with CUDA, else 'gloo'
     ddp_find_unused_parameters: bool = True  # needed when a forward may skip networks (missing modalities, training stages); False is faster
+    stage_overrides: dict | None = None    # models trained in stages: {stage name: {field: value}}, fields among _STAGE_FIELDS (lr, optimizer, batch sizes…)
 
     def __post_init__(self):
-        _check_numbers(self); _check_ranges(self); _check_saving(self); _check_monitoring(self); _check_switches(self)
+        _check_numbers(self); _check_ranges(self); _check_saving(self); _check_monitoring(self); _check_switches(self); _check_stage_overrides(self)
 
 # %% ../../nbs/21a_trainers_config.ipynb #d213b553
 def _check_numbers(cfg):
@@ -105,6 +107,26 @@ def _check_switches(cfg):
         raise ConfigError(f"amp_dtype must be one of {list(_AMP_DTYPES)}; got {cfg.amp_dtype!r}. (float16 would need loss scaling: use bfloat16.)")
     if cfg.ddp_backend is not None and cfg.ddp_backend not in _BACKENDS:
         raise ConfigError(f"ddp_backend must be None (auto: nccl with CUDA, else gloo) or one of {list(_BACKENDS)}; got {cfg.ddp_backend!r}.")
+
+# %% ../../nbs/21a_trainers_config.ipynb #stov0002
+_STAGE_FIELDS = ('learning_rate', 'optimizer_cls', 'optimizer_params', 'scheduler_cls', 'scheduler_params',
+                 'per_device_train_batch_size', 'per_device_eval_batch_size')
+
+def _check_stage_overrides(cfg):
+    "stage_overrides is None or {stage name: {field: value}} with fields among _STAGE_FIELDS."
+    so = cfg.stage_overrides
+    if so is not None and not isinstance(so, dict): raise ConfigError(f"stage_overrides must be a dict {{stage name: {{field: value}}}} or None; got {so!r}.")
+    for st, over in (so or {}).items():
+        bad = [k for k in (over if isinstance(over, dict) else {}) if k not in _STAGE_FIELDS]
+        if not isinstance(over, dict) or bad:
+            raise ConfigError(f"stage_overrides['{st}'] must be a dict of fields among {list(_STAGE_FIELDS)}; got {over!r}.")
+
+# %% ../../nbs/21a_trainers_config.ipynb #stov0005
+@patch
+def stage_config(self: BaseTrainerConfig, name: str) -> BaseTrainerConfig:
+    "The settings of the training stage `name`: this config with the stage's `stage_overrides` applied."
+    over = (self.stage_overrides or {}).get(name)
+    return dataclasses.replace(self, **over) if over else self
 
 # %% ../../nbs/21a_trainers_config.ipynb #1b02e393
 def _lookup(module, name, what):
