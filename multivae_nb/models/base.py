@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, normalize_input_dims, MODELS
 from ..distributions import (make_likelihood, reparameterize, gaussian_log_density, standard_normal_log_density,
-                                        log_mean_exp, product_of_experts, DiagonalLatent)
+                                        log_mean_exp, product_of_experts, DiagonalLatent, check_support)
 from ..data import DatasetOutput
 from ..io import CheckpointError, sha256_file, atomic_dir_write
 from ..nn import default_encoders, default_decoders
@@ -17,8 +17,8 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_observed', 'check_networks',
-           'check_batch', 'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError', 'sha256_file',
-           'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
+           'check_batch', 'check_targets', 'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError',
+           'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
 
 # %% ../../nbs/10_models_base.ipynb #c0f10001
 def _check_base_fields(cfg):
@@ -184,6 +184,13 @@ def check_batch(model: BaseMultiVAE, inputs, mods=None, check_finite: bool = Tru
     masks = inputs.get('masks')
     if masks is not None: _check_masks(masks, mods, sizes)
     for m in mods: _check_modality(model, m, data[m], None if masks is None else masks[m], check_finite)
+
+# %% ../../nbs/10_models_base.ipynb #suppm002
+def check_targets(model: BaseMultiVAE, inputs):
+    "Raise a ConfigError if the observed entries of a modality of the batch lie outside the support of its likelihood."
+    b = DatasetOutput.of(inputs); seen = b.observed(model.modalities)
+    for j, m in enumerate(model.modalities):
+        check_support(model.likelihoods[m], b.data[m][seen[j].to(b.data[m].device)], m)
 
 # %% ../../nbs/10_models_base.ipynb #8d32e029
 @patch

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from ...core import ConfigError, set_seed, rng_state, set_rng_state
 from ...data import MultimodalDataLoader
-from ...models.base import BaseMultiVAE, check_batch, load_weights, _net_specs
+from ...models.base import BaseMultiVAE, check_batch, check_targets, load_weights, _net_specs
 from ...io import atomic_dir_write, CheckpointError, remove_stale_temporaries
 from ...data import DatasetOutput, to_device
 from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
@@ -38,8 +38,10 @@ def _check_config(cfg, model):
 def _check_dataset(model, name: str, ds):
     "`ds` is not empty, its samples fit the model, and they are complete unless the model supports missing modalities."
     if len(ds) == 0: raise ConfigError(f"{name} is empty.")
-    try: check_batch(model, ds[torch.arange(min(len(ds), 2))] if getattr(ds, 'supports_batch_indexing', False) else
-                     next(iter(MultimodalDataLoader(ds, 2, shuffle=False))))
+    try:   # up to 512 evenly spread samples, as the dataset serves them: their form, and their targets inside the likelihoods' support
+        b = (ds[torch.linspace(0, len(ds) - 1, min(len(ds), 512)).long()] if getattr(ds, 'supports_batch_indexing', False) else
+             next(iter(MultimodalDataLoader(ds, 64, shuffle=False))))
+        check_batch(model, b); check_targets(model, b)
     except ConfigError as e: raise ConfigError(f"{name} does not fit the model: {e}") from None
     masks = getattr(ds, 'masks', None)
     if masks and not model.supports_incomplete_data and not all(bool(k.all()) for k in masks.values()):
