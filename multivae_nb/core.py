@@ -108,7 +108,12 @@ def _field_error(cls, name, v, hint) -> ConfigError:
 _HINTS: dict = {}
 
 def _hints(cls) -> dict:
-    if cls not in _HINTS: _HINTS[cls] = typing.get_type_hints(cls, include_extras=True)
+    "The resolved annotations of `cls` and its bases (a class whose annotations cannot be resolved, e.g. names imported only for type checkers, is skipped)."
+    if cls not in _HINTS:
+        _HINTS[cls] = {}
+        for b in reversed(cls.__mro__):
+            try: _HINTS[cls].update(typing.get_type_hints(b, include_extras=True))
+            except (NameError, TypeError): pass
     return _HINTS[cls]
 
 def check_fields(cfg):
