@@ -60,7 +60,8 @@ class MoPoEConfig(BaseMultiVAEConfig):
     modalities_specific_dim: Annotated[int | None, NonNegative] = None  # size of each modality's private latent w_m; None or 0: no private latents
     beta_style: Annotated[float, NonNegative] = 1.0  # weight of the private KLs, relative to the shared KL
     kl_warmup_epochs: Annotated[int, NonNegative] = 0  # epochs of linear annealing of beta (per batch); 0: none
-    conditional_posterior: Literal['poe', 'mixture'] = 'poe'  # q(z | x_C) of a proper subset C: 'poe' (product of C's observed experts) or 'mixture' (over the subsets within C)
+    conditional_posterior: Annotated[Literal['poe', 'mixture'], Range(says="{name} must be {expected} ('poe': the product of experts of the "
+        "conditioning modalities, the paper's; 'mixture': the mixture over the subsets they contain)")] = 'poe'  # q(z | x_C) of a proper subset C: 'poe' (product of C's observed experts) or 'mixture' (over the subsets within C)
     def __post_init__(self):
         super().__post_init__()
         _check_mopoe_options(self)
