@@ -31,13 +31,13 @@ def build_and_train(name, train, epochs, cache):
                   decoders_dist={'top': 'bernoulli', 'bottom': 'bernoulli', 'labels': 'categorical'})
     quiet = dict(show_progress=False)
     if name == 'MVAE':
-        m = M.MVAE(M.MVAEConfig(**common, warmup=0))
+        m = M.MVAE(M.MVAEConfig(**common, kl_warmup_epochs=0))
         BaseTrainer(m, train, training_config=BaseTrainerConfig(num_epochs=epochs, **quiet)).train()
     elif name == 'JNF':
-        m = JNF(JNFConfig(**common, warmup=epochs))
+        m = JNF(JNFConfig(**common, joint_stage_epochs=epochs))
         TwoStepsTrainer(m, train, training_config=TwoStepsTrainerConfig(num_epochs=2 * epochs, **quiet)).train()
     else:
-        m = JNFDcca(JNFDccaConfig(**common, warmup=epochs, nb_epochs_dcca=epochs, embedding_dcca_dim=10))
+        m = JNFDcca(JNFDccaConfig(**common, joint_stage_epochs=epochs, nb_epochs_dcca=epochs, embedding_dcca_dim=10))
         AddDccaTrainer(m, train, training_config=AddDccaTrainerConfig(num_epochs=3 * epochs, learning_rate_dcca=1e-3, **quiet)).train()
     if folder is not None: m.save(folder)
     return m

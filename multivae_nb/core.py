@@ -4,17 +4,18 @@
 
 # %% ../nbs/00_core.ipynb #eb08389c
 from __future__ import annotations
-import dataclasses, difflib, json, os, random
+import dataclasses, difflib, json, math, os, random, types, typing, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable, Literal, Union, get_args, get_origin
 import numpy as np
 import torch
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['MODELS', 'ARCHITECTURES', 'DATA_ENV', 'ConfigError', 'config', 'BaseConfig', 'normalize_input_dims', 'ModelOutput',
-           'LatentCode', 'Registry', 'set_seed', 'rng_state', 'set_rng_state', 'data_root']
+__all__ = ['Positive', 'NonNegative', 'MODELS', 'ARCHITECTURES', 'DATA_ENV', 'ConfigError', 'Range', 'check_fields', 'config',
+           'BaseConfig', 'normalize_input_dims', 'ModelOutput', 'LatentCode', 'Registry', 'set_seed', 'rng_state',
+           'set_rng_state', 'data_root']
 
 # %% ../nbs/00_core.ipynb #f872104f
 class ConfigError(ValueError):
@@ -29,18 +30,142 @@ def _unknown_fields_msg(cls, unknown, valid):
     return (f"{cls.__name__} got unknown field(s) {', '.join(parts)}. "
             f"Valid fields are: {', '.join(sorted(valid))}.")
 
+# %% ../nbs/00_core.ipynb #55fb427f
+@dataclass(frozen=True)
+class Range:
+    "Bounds of a number field, as in `Annotated[float, Range(0, 1)]`; checked by `@config` (numbers must be finite)."
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False            # lo itself excluded
+    hi_open: bool = False
+    says: str | None = None          # the message's '{name} must be {expected}' part, reworded
+    def ok(self, v) -> bool:
+        lo_ok = self.lo is None or (v > self.lo if self.lo_open else v >= self.lo)
+        return math.isfinite(v) and lo_ok and (self.hi is None or (v < self.hi if self.hi_open else v <= self.hi))
+    def describe(self, kind: str = 'a number') -> str:
+        if kind == 'an int' and self.lo == 0 and self.lo_open and self.hi is None: return 'a positive int'
+        if self.hi is None: return f"{kind} {'>' if self.lo_open else '>='} {self.lo}" if self.lo is not None else f"a finite {kind.split()[-1]}"
+        if self.lo is None: return f"{kind} {'<' if self.hi_open else '<='} {self.hi}"
+        return f"{kind} in {'(' if self.lo_open else '['}{self.lo}, {self.hi}{')' if self.hi_open else ']'}"
+
+Positive, NonNegative = Range(0, lo_open=True), Range(0)
+
+# %% ../nbs/00_core.ipynb #18c9f190
+def _fits_type(v, t) -> bool:
+    isbool = isinstance(v, (bool, np.bool_))
+    if t is bool: return isbool
+    if t is int: return isinstance(v, (int, np.integer)) and not isbool
+    if t is float: return isinstance(v, (int, float, np.integer, np.floating)) and not isbool and not math.isnan(v)
+    if t is str: return isinstance(v, str)
+    if t is type(None): return v is None
+    return True                      # annotations we do not check (dict, list, tuple, classes...)
+
+_KINDS = {bool: 'a bool (True or False)', int: 'an int', float: 'a number', str: 'a string', type(None): 'None'}
+
+# %% ../nbs/00_core.ipynb #a2d57a41
+def _split(hint):
+    "(base annotation, its Range markers)."
+    if get_origin(hint) is Annotated: return get_args(hint)[0], [a for a in get_args(hint)[1:] if isinstance(a, Range)]
+    return hint, []
+
+def _members(t): return get_args(t) if get_origin(t) in (Union, types.UnionType) else (t,)
+
+def _fits(v, hint) -> bool:
+    base, ranges = _split(hint)
+    if get_origin(base) is Literal: return any(v == a and type(v) is type(a) for a in get_args(base))
+    if not any(_fits(v, m) if get_origin(m) is Literal else _fits_type(v, m) for m in _members(base)): return False
+    if v is None or not ranges: return True
+    vals = list(v.values()) if isinstance(v, dict) else [v]
+    return all(_fits_type(x, float) and r.ok(x) for x in vals for r in ranges)
+
+# %% ../nbs/00_core.ipynb #999ac4de
+def _describe(hint) -> str:
+    "What `hint` accepts, in words."
+    base, ranges = _split(hint)
+    if get_origin(base) is Literal: return f"one of {list(get_args(base))}"
+    ms = _members(base); none = type(None) in ms; ms = [m for m in ms if m is not type(None)]
+    if ranges and ms and ms[0] is dict: words = f"a dict whose values are {ranges[0].describe('numbers')}"
+    elif ranges: words = ranges[0].describe(_KINDS.get(ms[0], 'a number'))
+    else: words = ' or '.join(_describe(m) if get_origin(m) is Literal else _KINDS.get(m, getattr(m, '__name__', str(m))) for m in ms)
+    return f"None or {words}" if none else words
+
+# %% ../nbs/00_core.ipynb #f190dad0
+def _looks_numeric(v) -> bool:
+    vals = list(v.values()) if isinstance(v, dict) else [v]
+    for x in vals:
+        try:
+            if isinstance(x, str): float(x); return True
+        except ValueError: pass
+    return False
+
+def _field_error(cls, name, v, hint) -> ConfigError:
+    says = next((r.says for r in _split(hint)[1] if r.says), None) or '{name} must be {expected}'
+    msg = f"{cls.__name__}: {says.format(name=name, expected=_describe(hint))}; got {v!r}."
+    if _looks_numeric(v): msg += f" Pass a number, not a string (e.g. {name}=1e-3, not {name}='1e-3')."
+    return ConfigError(msg)
+
+# %% ../nbs/00_core.ipynb #5cad012e
+_HINTS: dict = {}
+
+def _hints(cls) -> dict:
+    "The resolved annotations of `cls` and its bases (a class whose annotations cannot be resolved, e.g. names imported only for type checkers, is skipped)."
+    if cls not in _HINTS:
+        _HINTS[cls] = {}
+        for b in reversed(cls.__mro__):
+            try: _HINTS[cls].update(typing.get_type_hints(b, include_extras=True))
+            except (NameError, TypeError): pass
+    return _HINTS[cls]
+
+def check_fields(cfg):
+    "Raise a ConfigError for the first field of `cfg` whose value does not fit its annotation."
+    given_as, hints = cfg.__dict__.pop('_given_as', {}), _hints(type(cfg))
+    for f in fields(cfg):
+        v = getattr(cfg, f.name)
+        if f.name in hints and not _fits(v, hints[f.name]): raise _field_error(type(cfg), given_as.get(f.name, f.name), v, hints[f.name])
+
+# %% ../nbs/00_core.ipynb #15012d9a
+def _checks_first(cls):
+    "Give `cls` a `__post_init__` that checks the annotated fields (if `cls._check_types`), then runs the one it had or inherited."
+    own = cls.__dict__.get('__post_init__', getattr(cls, '__post_init__', None))
+    def __post_init__(self):
+        if type(self).__post_init__ is __post_init__ and getattr(self, '_check_types', False): check_fields(self)
+        if own is not None: own(self)
+    __post_init__.__doc__ = getattr(own, '__doc__', None)
+    cls.__post_init__ = __post_init__
+
+# %% ../nbs/00_core.ipynb #8b3dbdaa
+def _take_renamed(cls, kwargs) -> dict:
+    "Move values given under old names (cls._renamed_fields) to the new ones, with a DeprecationWarning; {new: old} of those moved."
+    given_as = {}
+    for old, new in getattr(cls, '_renamed_fields', {}).items():
+        if old not in kwargs: continue
+        if new in kwargs: raise ConfigError(f"{cls.__name__} got both '{old}' and '{new}'; '{old}' is the old name of '{new}': pass only '{new}'.")
+        warnings.warn(f"{cls.__name__}: '{old}' is deprecated, use '{new}' (same meaning).", DeprecationWarning, stacklevel=3)
+        kwargs[new] = kwargs.pop(old); given_as[new] = old
+    return given_as
+
+def _renamed_alias(old, new):
+    def warn(): warnings.warn(f"'{old}' is deprecated, use '{new}' (same meaning).", DeprecationWarning, stacklevel=3)
+    def get(self): warn(); return getattr(self, new)
+    def set_(self, v): warn(); setattr(self, new, v)
+    return property(get, set_, doc=f"Deprecated alias of `{new}`.")
+
 # %% ../nbs/00_core.ipynb #c667df50
 def config(cls):
-    "Decorator: a dataclass whose constructor rejects unknown keyword arguments with a helpful message."
+    "Decorator: a dataclass whose constructor rejects unknown keyword arguments, accepts renamed ones and checks annotated fields."
+    _checks_first(cls)
     cls = dataclass(cls)
     init = cls.__init__
     valid = [f.name for f in fields(cls) if f.init]
     def __init__(self, *args, **kwargs):
+        given_as = _take_renamed(cls, kwargs)
         unknown = [k for k in kwargs if k not in valid]
         if unknown: raise ConfigError(_unknown_fields_msg(cls, unknown, valid))
+        if given_as: self.__dict__['_given_as'] = given_as
         init(self, *args, **kwargs)
     __init__.__doc__, __init__.__signature__ = init.__doc__, __import__('inspect').signature(init)
     cls.__init__ = __init__
+    for old, new in getattr(cls, '_renamed_fields', {}).items(): setattr(cls, old, _renamed_alias(old, new))
     return cls
 
 # %% ../nbs/00_core.ipynb #be8b4ed0

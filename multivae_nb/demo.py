@@ -23,9 +23,9 @@ __all__ = ['evaluate', 'generation_grid', 'run_demo', 'main']
 def _models(dims, latent_dim, hidden):
     common = dict(input_dims=dims, latent_dim=latent_dim, decoders_dist={'images': 'bernoulli', 'labels': 'categorical'})
     nets = lambda: dict(encoders=default_encoders(dims, latent_dim, hidden_dims=hidden), decoders=default_decoders(dims, latent_dim, hidden_dims=hidden))
-    return {'JMVAE': JMVAE(JMVAEConfig(**common, alpha=0.1, warmup=10), **nets(),
+    return {'JMVAE': JMVAE(JMVAEConfig(**common, alpha=0.1, kl_warmup_epochs=10), **nets(),
                            joint_encoder=JointMLPEncoder(dims, latent_dim, modality_hidden_dims=hidden[:1], joint_hidden_dims=hidden[1:])),
-            'MVAE': MVAE(MVAEConfig(**common, warmup=10, rescale_factors={'labels': 10.0}), **nets())}
+            'MVAE': MVAE(MVAEConfig(**common, kl_warmup_epochs=10, rescale_factors={'labels': 10.0}), **nets())}
 
 # %% ../nbs/60_demo.ipynb #44a9cef2
 @torch.no_grad()

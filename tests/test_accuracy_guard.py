@@ -33,7 +33,7 @@ def test_jmvae_mnist_bf16_learns_like_float32():
     train = MnistLabels('train', binarize='fixed', binarize_seed=0, n_samples=3000)
     dims = {'images': (1, 28, 28), 'labels': (10,)}
     def make():
-        return JMVAE(JMVAEConfig(input_dims=dims, latent_dim=16, warmup=2, decoders_dist={'images': 'bernoulli', 'labels': 'categorical'}),
+        return JMVAE(JMVAEConfig(input_dims=dims, latent_dim=16, kl_warmup_epochs=2, decoders_dist={'images': 'bernoulli', 'labels': 'categorical'}),
                      {m: MLPEncoder(s, 16, (256, 256)) for m, s in dims.items()}, {m: MLPDecoder(16, s, (256, 256)) for m, s in dims.items()},
                      JointMLPEncoder(dims, 16, (256,), (256,)))
     f32, b16 = (_train(make, train, amp, 4, 100) for amp in (False, True))

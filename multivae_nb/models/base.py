@@ -6,7 +6,8 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, normalize_input_dims, MODELS
+from typing import Annotated
+from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, normalize_input_dims, MODELS, Positive, NonNegative
 from ..distributions import (make_likelihood, reparameterize, gaussian_log_density, standard_normal_log_density,
                                         log_mean_exp, product_of_experts, DiagonalLatent, check_support)
 from ..data import DatasetOutput
@@ -22,12 +23,10 @@ __all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing'
 
 # %% ../../nbs/10_models_base.ipynb #c0f10001
 def _check_base_fields(cfg):
-    "A ConfigError unless the modality names, `latent_dim` and the keys of the per-modality dicts of `cfg` are valid."
+    "A ConfigError unless the modality names and the keys of the per-modality dicts of `cfg` are valid."
     for m in cfg.input_dims:
         if '.' in m or m == '':
             raise ConfigError(f"Modality name '{m}' is not allowed (no '.' and not empty); rename it, e.g. '{m.replace('.', '_')}'.")
-    if not isinstance(cfg.latent_dim, int) or isinstance(cfg.latent_dim, bool) or cfg.latent_dim < 1:
-        raise ConfigError(f"latent_dim must be a positive int; got {cfg.latent_dim!r}.")
     for f in ('decoders_dist', 'decoder_dist_params', 'rescale_factors'):
         d = getattr(cfg, f)
         if d is None: continue
@@ -39,12 +38,13 @@ def _check_base_fields(cfg):
 @config
 class BaseMultiVAEConfig(BaseConfig):
     "Fields shared by every multimodal VAE config."
-    n_modalities: int | None = None      # number of modalities (filled from input_dims if None)
-    latent_dim: int = 10                 # dimension of the shared latent space
+    _check_types = True                  # @config checks the annotated types and ranges (core)
+    n_modalities: Annotated[int | None, Positive] = None   # number of modalities (filled from input_dims if None)
+    latent_dim: Annotated[int, Positive] = 10              # dimension of the shared latent space
     input_dims: dict | None = None       # {modality: shape of one sample}, e.g. {'images': (1, 28, 28), 'labels': (10,)}
     decoders_dist: dict | None = None    # {modality: 'normal'|'laplace'|'bernoulli'|'categorical'}; default 'normal'
     decoder_dist_params: dict | None = None  # {modality: {'scale': float}} for normal/laplace
-    rescale_factors: dict | None = None  # {modality: weight of its log-likelihood in the training loss}; default 1
+    rescale_factors: Annotated[dict | None, NonNegative] = None  # {modality: weight (finite, >= 0) of its log-likelihood in the training loss}; default 1
 
     def __post_init__(self):
         if self.input_dims is None:
@@ -99,7 +99,8 @@ def device(self: BaseMultiVAE):   # a model without parameters (a test double, a
 @patch(as_prop=True)
 def warmup_epochs(self: BaseMultiVAE) -> int:
     "Epochs of KL warm-up (0 if none): before their end the training loss is not the full objective."
-    return int(getattr(self.model_config, 'warmup', 0) or 0)
+    cfg = self.model_config
+    return int(getattr(cfg, 'kl_warmup_epochs', 0) or getattr(cfg, 'joint_stage_epochs', 0) or 0)
 
 @patch(as_prop=True)
 def private_dim(self: BaseMultiVAE) -> int:

@@ -10,6 +10,8 @@ from ..distributions import gaussian_kl, reparameterize
 from .base import BaseMultiVAEConfig, annealed_beta
 from .joint import JointEncoderModel
 from fastcore.basics import patch
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 
 # %% auto #0
 __all__ = ['JMVAEConfig', 'JMVAE']
@@ -17,15 +19,12 @@ __all__ = ['JMVAEConfig', 'JMVAE']
 # %% ../../nbs/11_models_jmvae.ipynb #08236004
 @config
 class JMVAEConfig(BaseMultiVAEConfig):
-    "JMVAE: alpha weighs the unimodal KL terms, beta the regularisation (with `warmup` epochs of linear annealing)."
-    alpha: float = 0.1   # weight of sum_m KL(q(z|X) || q(z|x_m))
-    beta: float = 1.0    # weight of KL(q(z|X) || p(z)) (the alpha term is not multiplied by beta)
-    warmup: int = 10     # epochs of linear KL warm-up (0: none)
+    "JMVAE: alpha weighs the unimodal KL terms, beta the regularisation (with `kl_warmup_epochs` epochs of linear annealing)."
+    _renamed_fields = {'warmup': 'kl_warmup_epochs'}   # the old name, still accepted (DeprecationWarning)
+    alpha: Annotated[float, Range(0, says='{name} must be >= 0')] = 0.1   # weight of sum_m KL(q(z|X) || q(z|x_m))
+    beta: Annotated[float, Range(0, says='{name} must be >= 0')] = 1.0    # weight of KL(q(z|X) || p(z)) (the alpha term is not multiplied by beta)
+    kl_warmup_epochs: Annotated[int, Range(0, says='{name} must be >= 0 epochs (an int)')] = 10   # epochs of linear KL warm-up (0: none)
     encoder_variance: str = 'linear'  # variance head of the default networks: 'linear' (log-variance) or 'softplus' (JMVAE paper)
-    def __post_init__(self):
-        super().__post_init__()
-        if self.alpha < 0 or self.beta < 0: raise ConfigError(f"alpha and beta must be >= 0; got alpha={self.alpha}, beta={self.beta}.")
-        if self.warmup < 0: raise ConfigError(f"warmup must be >= 0 epochs; got {self.warmup}.")
 
 # %% ../../nbs/11_models_jmvae.ipynb #156593a6
 @MODELS.register
@@ -50,7 +49,7 @@ def forward(self: JMVAE, inputs, epoch: int | None = None, batch_ratio: float = 
     lls = self.recon_log_likelihoods(z, inputs)
     recon = sum(self.rescale_factors[m] * ll for m, ll in lls.items())
     kl_prior, kl_uni = gaussian_kl(mu, logvar), _kl_to_experts(self, mu, logvar, inputs)
-    a = annealed_beta(1.0, self.model_config.warmup, epoch)                # warm-up factor of both KL terms
+    a = annealed_beta(1.0, self.model_config.kl_warmup_epochs, epoch)                # warm-up factor of both KL terms
     beta = self.model_config.beta * a
     loss = (-recon + beta * kl_prior + a * self.model_config.alpha * kl_uni).mean()
     metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl_prior.mean().detach(), 'kl_unimodal': kl_uni.mean().detach(),

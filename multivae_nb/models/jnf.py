@@ -8,6 +8,8 @@ import math
 import torch
 from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 from ..distributions import (gaussian_kl, gaussian_log_density, standard_normal_log_density, reparameterize, log_mean_exp,
                                        DiagonalLatent)
 from .base import BaseMultiVAEConfig, masks_of, _mods
@@ -21,28 +23,23 @@ __all__ = ['JNFConfig', 'FlowExperts', 'FlowPosterior', 'GaussianProposal', 'Pro
 
 # %% ../../nbs/18_models_jnf.ipynb #2a536e74
 def _check_jnf_options(cfg):
-    "JNF's own options checked, `flows_hidden` made a tuple; a ConfigError says what is wrong."
-    if not isinstance(cfg.warmup, int) or cfg.warmup < 1: raise ConfigError(f"warmup (epochs of the joint stage) must be an int >= 1; got {cfg.warmup!r}.")
-    if cfg.beta < 0: raise ConfigError(f"beta must be >= 0; got {cfg.beta}.")
+    "JNF's options beyond their annotations: `flows_hidden` made a tuple (a JSON round trip gives a list)."
     cfg.flows_hidden = tuple(cfg.flows_hidden)
-    if not isinstance(cfg.flows_transforms, int) or cfg.flows_transforms < 1: raise ConfigError(f"flows_transforms must be an int >= 1; got {cfg.flows_transforms!r}.")
-    if not isinstance(cfg.n_proposals, int) or cfg.n_proposals < 1: raise ConfigError(f"n_proposals must be an int >= 1; got {cfg.n_proposals!r}.")
-    if not cfg.proposal_scale >= 1: raise ConfigError(f"proposal_scale must be >= 1 (a proposal narrower than the target starves its tails); got {cfg.proposal_scale}.")
-    if cfg.proposal_jacobian not in ('full', 'diagonal'): raise ConfigError(f"proposal_jacobian must be 'full' or 'diagonal'; got {cfg.proposal_jacobian!r}.")
 
 # %% ../../nbs/18_models_jnf.ipynb #c2bf9a5c
 @config
 class JNFConfig(BaseMultiVAEConfig):
-    "JNF: joint VAE for `warmup` epochs, then conditional MAF unimodal posteriors; subset inference by SIR from the product of the flows."
-    warmup: int = 10                         # epochs of stage 1 (joint VAE); stage 2 (flows) takes the rest of the trainer's num_epochs
-    beta: float = 1.0                        # weight of the KL term of the joint ELBO
-    flows_transforms: int = 2                # MADE transforms per unimodal flow (reference: 2)
+    "JNF: joint VAE for `joint_stage_epochs` epochs, then conditional MAF unimodal posteriors; subset inference by SIR from the product of the flows."
+    _renamed_fields = {'warmup': 'joint_stage_epochs'}   # the old name, still accepted (DeprecationWarning)
+    joint_stage_epochs: Annotated[int, Range(1, says='{name} (epochs of the joint stage) must be an int >= 1')] = 10  # epochs of stage 1 (joint VAE); stage 2 (flows) takes the rest of the trainer's num_epochs
+    beta: Annotated[float, Range(0, says='{name} must be >= 0')] = 1.0  # weight of the KL term of the joint ELBO
+    flows_transforms: Annotated[int, Range(1)] = 2  # MADE transforms per unimodal flow (reference: 2)
     flows_hidden: tuple = (128, 128, 128)    # hidden widths of each MADE (reference: 3 x 128)
     conditional_flows: bool = True           # condition each flow on its encoder's output (False: unconditional flows, as the reference)
     divide_prior: bool = True                # subset posterior prod_j q_j / p(z)^(|S|-1) (False: the plain product)
-    n_proposals: int = 16                    # importance samples per returned sample in subset inference
-    proposal_scale: float = 1.05             # std inflation s of the Gaussian proposal (>= 1)
-    proposal_jacobian: str = 'diagonal'      # linearisation of the flows for the proposal: 'diagonal' (local scales, no extra pass) or 'full' Jacobian
+    n_proposals: Annotated[int, Range(1)] = 16  # importance samples per returned sample in subset inference
+    proposal_scale: Annotated[float, Range(1, says='{name} must be >= 1 (a proposal narrower than the target starves its tails)')] = 1.05  # std inflation s of the Gaussian proposal (>= 1)
+    proposal_jacobian: Annotated[Literal['full', 'diagonal'], Range(says="{name} must be 'full' or 'diagonal'")] = 'diagonal'  # linearisation of the flows for the proposal: 'diagonal' (local scales, no extra pass) or 'full' Jacobian
     encoder_variance: str = 'linear'         # variance head of the default networks: 'linear' (log-variance) or 'softplus'
     def __post_init__(self):
         super().__post_init__()
@@ -273,7 +270,7 @@ class JNF(MultiStageMixin, JointEncoderModel):
         _check_flows(self.flows, self.latent_dim, ctx)
 
     def training_stages(self):
-        return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.warmup), TrainingStage('flows', ('encoders', 'flows'))]
+        return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.joint_stage_epochs), TrainingStage('flows', ('encoders', 'flows'))]
 
 # %% ../../nbs/18_models_jnf.ipynb #359c19d6
 @patch

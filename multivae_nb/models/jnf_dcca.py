@@ -7,6 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 from .jnf import JNF, JNFConfig
 from ..dcca import MLPEmbedder, dcca_loss
 from ..nn import MLPEncoder
@@ -20,18 +22,14 @@ __all__ = ['JNFDccaConfig', 'JNFDcca']
 @config
 class JNFDccaConfig(JNFConfig):
     "JNF-DCCA: JNF whose unimodal posteriors read DCCA embeddings trained in a first stage."
-    nb_epochs_dcca: int = 10          # epochs of the DCCA stage (first stage)
-    embedding_dcca_dim: int = 20      # size k of the DCCA embeddings f_j(x_j)
-    dcca_top_k: int | None = None     # canonical correlations counted per pair (None: all k, the reference's choice)
-    dcca_reg: float = 1e-3            # r1 = r2, the ridge added to the batch covariances of the embeddings
+    nb_epochs_dcca: Annotated[int, Range(1)] = 10          # epochs of the DCCA stage (first stage)
+    embedding_dcca_dim: Annotated[int, Positive] = 20      # size k of the DCCA embeddings f_j(x_j)
+    dcca_top_k: Annotated[int | None, Range(1)] = None     # canonical correlations counted per pair (None: all k, the reference's choice)
+    dcca_reg: Annotated[float, Range(0, says='{name} must be >= 0')] = 1e-3   # r1 = r2, the ridge added to the batch covariances of the embeddings
     def __post_init__(self):
         super().__post_init__()
-        if not isinstance(self.nb_epochs_dcca, int) or self.nb_epochs_dcca < 1: raise ConfigError(f"nb_epochs_dcca must be an int >= 1; got {self.nb_epochs_dcca!r}.")
-        if not isinstance(self.embedding_dcca_dim, int) or self.embedding_dcca_dim < 1:
-            raise ConfigError(f"embedding_dcca_dim must be a positive int; got {self.embedding_dcca_dim!r}.")
         if self.dcca_top_k is not None and not 1 <= self.dcca_top_k <= self.embedding_dcca_dim:
             raise ConfigError(f"dcca_top_k must be None or in 1..embedding_dcca_dim={self.embedding_dcca_dim}; got {self.dcca_top_k}.")
-        if self.dcca_reg < 0: raise ConfigError(f"dcca_reg must be >= 0; got {self.dcca_reg}.")
 
 # %% ../../nbs/18b_models_jnf_dcca.ipynb #1447dc9b
 @MODELS.register

@@ -8,6 +8,8 @@ import math
 import torch
 from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 from ..distributions import (LATENT_DISTS, IW_ESTIMATORS, latent_from_encoder, MixtureLatent, importance_weighted)
 from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods, zero_fill_missing
 from fastcore.basics import patch
@@ -19,18 +21,11 @@ __all__ = ['MMVAEConfig', 'MMVAE']
 @config
 class MMVAEConfig(BaseMultiVAEConfig):
     "MMVAE: mixture-of-experts posterior, stratified K-sample importance-weighted bound."
-    K: int = 10                                     # importance samples per modality (stratum)
-    estimator: str = 'dreg'                         # 'dreg' (doubly reparameterised: lower variance, biased with the mixture) or 'iwae' (exact gradient)
-    prior_and_posterior_dist: str = 'laplace_with_softmax'  # 'normal', 'laplace' or 'laplace_with_softmax' (the paper's)
+    K: Annotated[int, Range(1)] = 10                # importance samples per modality (stratum)
+    estimator: Literal['iwae', 'dreg'] = 'dreg'     # 'dreg' (doubly reparameterised: lower variance, biased with the mixture) or 'iwae' (exact gradient)
+    prior_and_posterior_dist: Literal['normal', 'laplace', 'laplace_with_softmax'] = 'laplace_with_softmax'  # the paper's: 'laplace_with_softmax'
     learn_prior: bool = True                        # learn the prior's scale (the paper's --learn-prior)
-    beta: float = 1.0                               # weight of log p(z) - log q(z|X) in the log-weights
-    def __post_init__(self):
-        super().__post_init__()
-        if not isinstance(self.K, int) or isinstance(self.K, bool) or self.K < 1: raise ConfigError(f"K must be an int >= 1; got {self.K!r}.")
-        if self.estimator not in IW_ESTIMATORS: raise ConfigError(f"estimator must be one of {list(IW_ESTIMATORS)}; got {self.estimator!r}.")
-        if self.prior_and_posterior_dist not in LATENT_DISTS:
-            raise ConfigError(f"prior_and_posterior_dist must be one of {list(LATENT_DISTS)}; got {self.prior_and_posterior_dist!r}.")
-        if not self.beta >= 0: raise ConfigError(f"beta must be >= 0; got {self.beta}.")
+    beta: Annotated[float, Range(0, says='{name} must be >= 0')] = 1.0   # weight of log p(z) - log q(z|X) in the log-weights
 
 # %% ../../nbs/13_models_mmvae.ipynb #f660e731
 @MODELS.register

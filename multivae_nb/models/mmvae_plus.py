@@ -9,6 +9,8 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 from ..core import ConfigError, ModelOutput, config, MODELS
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 from ..distributions import (LATENT_DISTS, IW_ESTIMATORS, DiagonalLatent, latent_from_encoder, MixtureLatent,
                                        importance_weighted, log_mean_exp)
 from ..nn import MLPEncoder, default_decoders
@@ -22,32 +24,24 @@ __all__ = ['PRIVATE_SOURCES', 'MMVAEPlusConfig', 'MMVAEPlus']
 PRIVATE_SOURCES = ('prior', 'auxiliary')
 
 def _check_mmvae_plus_options(cfg):
-    "MMVAE+'s own options checked; a ConfigError says what is wrong."
-    d = cfg.modality_specific_dim
-    if d is None: raise ConfigError("MMVAEPlusConfig needs modality_specific_dim, the size of each private latent w_m, e.g. modality_specific_dim=10.")
-    if not isinstance(d, int) or isinstance(d, bool) or d < 1: raise ConfigError(f"modality_specific_dim must be an int >= 1; got {d!r}.")
-    if not isinstance(cfg.K, int) or isinstance(cfg.K, bool) or cfg.K < 1: raise ConfigError(f"K must be an int >= 1; got {cfg.K!r}.")
-    if cfg.estimator not in IW_ESTIMATORS: raise ConfigError(f"estimator must be one of {list(IW_ESTIMATORS)}; got {cfg.estimator!r}.")
-    if cfg.prior_and_posterior_dist not in LATENT_DISTS:
-        raise ConfigError(f"prior_and_posterior_dist must be one of {list(LATENT_DISTS)}; got {cfg.prior_and_posterior_dist!r}.")
-    if not cfg.beta >= 0: raise ConfigError(f"beta must be >= 0; got {cfg.beta}.")
-    if not cfg.warmup >= 0: raise ConfigError(f"warmup must be >= 0; got {cfg.warmup}.")
-    if cfg.sample_private_from not in PRIVATE_SOURCES:
-        raise ConfigError(f"sample_private_from must be one of {list(PRIVATE_SOURCES)}; got {cfg.sample_private_from!r}.")
+    "MMVAE+'s rule beyond the annotations: `modality_specific_dim` is required."
+    if cfg.modality_specific_dim is None:
+        raise ConfigError("MMVAEPlusConfig needs modality_specific_dim, the size of each private latent w_m, e.g. modality_specific_dim=10.")
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #1d189168
 @config
 class MMVAEPlusConfig(BaseMultiVAEConfig):
     "MMVAE+: shared latent with a mixture-of-experts posterior, private latents, auxiliary priors for cross-modal reconstructions."
-    modality_specific_dim: int | None = None          # size of each private latent w_m (required)
-    K: int = 10                                       # importance samples per modality (stratum)
-    beta: float = 1.0                                 # weight of log p(z)p(w_m) - log q(z|X)q(w_m|x_m) in the log-weights
-    estimator: str = 'dreg'                           # 'dreg' (doubly reparameterised: lower variance, biased with the mixture) or 'iwae' (exact gradient)
-    prior_and_posterior_dist: str = 'laplace_with_softmax'  # 'laplace_with_softmax' (the paper's), 'laplace' or 'normal'
+    _renamed_fields = {'warmup': 'kl_warmup_epochs'}   # the old name, still accepted (DeprecationWarning)
+    modality_specific_dim: Annotated[int | None, Range(1, says='{name} must be an int >= 1')] = None  # size of each private latent w_m (required)
+    K: Annotated[int, Range(1)] = 10                  # importance samples per modality (stratum)
+    beta: Annotated[float, Range(0, says='{name} must be >= 0')] = 1.0  # weight of log p(z)p(w_m) - log q(z|X)q(w_m|x_m) in the log-weights
+    estimator: Literal['iwae', 'dreg'] = 'dreg'       # 'dreg' (doubly reparameterised: lower variance, biased with the mixture) or 'iwae' (exact gradient)
+    prior_and_posterior_dist: Literal['normal', 'laplace', 'laplace_with_softmax'] = 'laplace_with_softmax'  # 'laplace_with_softmax' (the paper's), 'laplace' or 'normal'
     learn_shared_prior: bool = False                  # learn the scale of the prior p(z)p(w_m)
     learn_modality_prior: bool = True                 # learn the scales of the auxiliary priors r_m(w_m)
-    warmup: int = 0                                   # epochs of linear annealing of beta (per batch); 0: none
-    sample_private_from: str = 'prior'                # generation: draw unknown private latents from p(w_n) ('prior', the paper's code) or r_n ('auxiliary')
+    kl_warmup_epochs: Annotated[int, Range(0, says='{name} must be >= 0')] = 0  # epochs of linear annealing of beta (per batch); 0: none
+    sample_private_from: Literal['prior', 'auxiliary'] = 'prior'  # generation: draw unknown private latents from p(w_n) ('prior', the paper's code) or r_n ('auxiliary')
     def __post_init__(self):
         super().__post_init__()
         _check_mmvae_plus_options(self)
@@ -166,7 +160,7 @@ def forward(self: MMVAEPlus, inputs, epoch: int | None = None, batch_ratio: floa
     u = qu.rsample(K)                                                        # (K, M, B, Dz+Dw): the encoder samples of every stratum
     z, w = u[..., :Dz], u[..., Dz:]
     if cfg.estimator == 'dreg': qz, qw = qz.detach(), qw.detach()            # encoders reach lw only through u
-    beta = annealed_beta(cfg.beta, cfg.warmup, epoch, batch_ratio, per_batch=True)
+    beta = annealed_beta(cfg.beta, cfg.kl_warmup_epochs, epoch, batch_ratio, per_batch=True)
     lw = beta * (self.prior().log_prob(u) - MixtureLatent(qz, obs).log_prob(z) - qw.log_prob(w))
     return self._bound_output(self._add_reconstructions(lw, data, z, w, obs), u, obs, beta)
 

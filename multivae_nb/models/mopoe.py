@@ -6,6 +6,8 @@
 from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 from ..distributions import (gaussian_kl, reparameterize, product_of_experts, subset_products, subsets, DiagonalLatent, MixtureLatent,
                                        gaussian_log_density, standard_normal_log_density, log_mean_exp)
 from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing, check_batch,
@@ -45,30 +47,21 @@ def _check_subsets(subs, mods):
 COND_POSTERIORS = ('poe', 'mixture')
 
 def _check_mopoe_options(cfg):
-    "MoPoE's own options checked, `subsets` in canonical form; a ConfigError says what is wrong."
-    for f in ('beta', 'beta_style'):
-        v = getattr(cfg, f)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0: raise ConfigError(f"{f} must be a number >= 0; got {v!r}.")
-    if isinstance(cfg.warmup, bool) or not isinstance(cfg.warmup, int) or cfg.warmup < 0:
-        raise ConfigError(f"warmup must be an int >= 0 (epochs); got {cfg.warmup!r}.")
-    d = cfg.modalities_specific_dim
-    if d is not None and (isinstance(d, bool) or not isinstance(d, int) or d < 0):
-        raise ConfigError(f"modalities_specific_dim must be None or an int >= 0 (0/None: no private latents); got {d!r}.")
-    if cfg.conditional_posterior not in COND_POSTERIORS:
-        raise ConfigError(f"conditional_posterior must be one of {list(COND_POSTERIORS)} ('poe': the product of experts of the conditioning "
-                          f"modalities, the paper's; 'mixture': the mixture over the subsets they contain); got {cfg.conditional_posterior!r}.")
+    "MoPoE's rule across fields (the types and ranges are in the config's annotations): `subsets` checked against the modalities, in canonical form."
     if cfg.subsets is not None: cfg.subsets = _check_subsets(cfg.subsets, list(cfg.input_dims))
 
 # %% ../../nbs/15_models_mopoe.ipynb #c683ee2a
 @config
 class MoPoEConfig(BaseMultiVAEConfig):
     "MoPoE-VAE: mixture over subsets of products of experts, generalized multimodal ELBO, optional private latents."
-    beta: float = 1.0                           # weight of the KL terms (shared and private)
+    _renamed_fields = {'warmup': 'kl_warmup_epochs'}   # the old name, still accepted (DeprecationWarning)
+    beta: Annotated[float, NonNegative] = 1.0   # weight of the KL terms (shared and private)
     subsets: list | None = None                 # the mixture's subsets, as lists of modality names; None: all 2^M - 1 non-empty subsets
-    modalities_specific_dim: int | None = None  # size of each modality's private latent w_m; None or 0: no private latents
-    beta_style: float = 1.0                     # weight of the private KLs, relative to the shared KL
-    warmup: int = 0                             # epochs of linear annealing of beta (per batch); 0: none
-    conditional_posterior: str = 'poe'          # q(z | x_C) of a proper subset C: 'poe' (product of C's observed experts) or 'mixture' (over the subsets within C)
+    modalities_specific_dim: Annotated[int | None, NonNegative] = None  # size of each modality's private latent w_m; None or 0: no private latents
+    beta_style: Annotated[float, NonNegative] = 1.0  # weight of the private KLs, relative to the shared KL
+    kl_warmup_epochs: Annotated[int, NonNegative] = 0  # epochs of linear annealing of beta (per batch); 0: none
+    conditional_posterior: Annotated[Literal['poe', 'mixture'], Range(says="{name} must be {expected} ('poe': the product of experts of the "
+        "conditioning modalities, the paper's; 'mixture': the mixture over the subsets they contain)")] = 'poe'  # q(z | x_C) of a proper subset C: 'poe' (product of C's observed experts) or 'mixture' (over the subsets within C)
     def __post_init__(self):
         super().__post_init__()
         _check_mopoe_options(self)
@@ -187,7 +180,7 @@ def _reconstructions(self: MoPoE, outs, data, z, obs):
 @patch
 def _loss_output(self: MoPoE, recon, kl, kl_style, epoch, batch_ratio) -> ModelOutput:
     "The loss (minus the batch mean of the generalized multimodal ELBO, beta annealed per batch) and its metrics."
-    beta = annealed_beta(self.model_config.beta, self.model_config.warmup, epoch, batch_ratio, per_batch=True)
+    beta = annealed_beta(self.model_config.beta, self.model_config.kl_warmup_epochs, epoch, batch_ratio, per_batch=True)
     objective = recon - beta * (kl + self.model_config.beta_style * kl_style)
     metrics = {'recon': -recon.mean().detach(), 'kl': kl.mean().detach(), 'beta': torch.tensor(beta)}
     if self.style_dim: metrics['kl_style'] = kl_style.mean().detach()

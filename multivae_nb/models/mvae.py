@@ -9,6 +9,8 @@ from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize, product_of_experts, subset_products, subsets
 from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing
 from fastcore.basics import patch
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 
 # %% auto #0
 __all__ = ['MVAEConfig', 'MVAE']
@@ -28,14 +30,14 @@ def _check_k(k, M):
 @config
 class MVAEConfig(BaseMultiVAEConfig):
     "MVAE: PoE with prior expert, sub-sampled ELBOs, per-batch KL warm-up."
-    k: int = 0                     # number of random subsets (size 2..M-1) added to the joint and unimodal ELBOs per step
-    beta: float = 1.0              # weight of the KL terms
-    warmup: int = 10               # epochs of linear KL annealing (per batch); 0: none
+    _renamed_fields = {'warmup': 'kl_warmup_epochs'}   # the old name, still accepted (DeprecationWarning)
+    k: Annotated[int, Range(0, says='k must be >= 0')] = 0      # number of random subsets (size 2..M-1) added to the joint and unimodal ELBOs per step
+    beta: Annotated[float, Range(0, says='beta and warmup must be >= 0: {name} must be {expected}')] = 1.0   # weight of the KL terms
+    kl_warmup_epochs: Annotated[int, Range(0, says='beta and warmup must be >= 0: {name} must be {expected}')] = 10   # epochs of linear KL annealing (per batch); 0: none
     use_subsampling: bool = True   # add the unimodal (and k random) ELBOs to the joint ELBO
     def __post_init__(self):
         super().__post_init__()
         _check_k(self.k, self.n_modalities)
-        if self.beta < 0 or self.warmup < 0: raise ConfigError("beta and warmup must be >= 0.")
 
 # %% ../../nbs/12_models_mvae.ipynb #a59c550d
 @MODELS.register
@@ -110,6 +112,6 @@ def forward(self: MVAE, inputs, epoch: int | None = None, batch_ratio: float = 0
     z = reparameterize(mu, lv)
     recon = _subset_recon(self, z, sub, obs, inputs['data'])            # (S, B)
     kl = gaussian_kl(mu, lv)                                            # (S, B)
-    beta = annealed_beta(self.model_config.beta, self.model_config.warmup, epoch, batch_ratio, per_batch=True)
+    beta = annealed_beta(self.model_config.beta, self.model_config.kl_warmup_epochs, epoch, batch_ratio, per_batch=True)
     neg_elbo = -(recon - beta * kl)
     return ModelOutput(loss=_weighted_loss(neg_elbo, complete), metrics=_mvae_metrics(self, neg_elbo, recon, kl, beta, complete))

@@ -9,6 +9,8 @@ from ..core import ConfigError, ModelOutput, config, MODELS
 from ..distributions import gaussian_kl, reparameterize, product_of_experts
 from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing, check_observed
 from fastcore.basics import patch
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 
 # %% auto #0
 __all__ = ['MVTCAEConfig', 'MVTCAE']
@@ -17,17 +19,10 @@ __all__ = ['MVTCAEConfig', 'MVTCAE']
 @config
 class MVTCAEConfig(BaseMultiVAEConfig):
     "MVTCAE: product-of-experts posterior (no prior expert), total-correlation objective."
-    alpha: float = 0.1   # in [0, 1]: weight of the conditional KLs (to each unimodal expert) against the KL to the prior
-    beta: float = 2.5    # weight of all the KL terms
-    warmup: int = 0      # epochs of linear annealing of beta (per batch); 0: none
-    def __post_init__(self):
-        super().__post_init__()
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 <= self.alpha <= 1:
-            raise ConfigError(f"alpha must be a number in [0, 1]; got {self.alpha!r}.")
-        if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or not self.beta >= 0:
-            raise ConfigError(f"beta must be a number >= 0; got {self.beta!r}.")
-        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
-            raise ConfigError(f"warmup must be an int >= 0 (epochs); got {self.warmup!r}.")
+    _renamed_fields = {'warmup': 'kl_warmup_epochs'}   # the old name, still accepted (DeprecationWarning)
+    alpha: Annotated[float, Range(0, 1)] = 0.1   # in [0, 1]: weight of the conditional KLs (to each unimodal expert) against the KL to the prior
+    beta: Annotated[float, NonNegative] = 2.5    # weight of all the KL terms
+    kl_warmup_epochs: Annotated[int, NonNegative] = 0   # epochs of linear annealing of beta (per batch); 0: none
 
 # %% ../../nbs/14_models_mvtcae.ipynb #c38b5636
 @MODELS.register
@@ -71,7 +66,7 @@ def forward(self: MVTCAE, inputs, epoch: int | None = None, batch_ratio: float =
     z = reparameterize(mu, lv)
     recon = sum(self.rescale_factors[m] * ll for m, ll in self.recon_log_likelihoods(z, inputs).items())   # (B,), 0 for missing modalities
     kl_prior, kl_cond = gaussian_kl(mu, lv), _cond_kls(mu, lv, mus, lvs, obs)   # (B,) each
-    beta = annealed_beta(self.model_config.beta, self.model_config.warmup, epoch, batch_ratio, per_batch=True)
+    beta = annealed_beta(self.model_config.beta, self.model_config.kl_warmup_epochs, epoch, batch_ratio, per_batch=True)
     objective = (M - a) / M * recon - beta * ((1 - a) * kl_prior + a / M * kl_cond)
     metrics = {'recon': -recon.mean().detach(), 'kl_prior': kl_prior.mean().detach(), 'kl_cond': kl_cond.mean().detach(),
                'beta': torch.tensor(beta)}

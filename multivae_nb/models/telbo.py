@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
+from ..core import Range, Positive, NonNegative
+from typing import Annotated, Literal
 from ..distributions import gaussian_kl, reparameterize
 from .base import BaseMultiVAEConfig
 from .joint import JointEncoderModel
@@ -34,8 +36,9 @@ def _check_factors(cfg, name):
 # %% ../../nbs/17_models_telbo.ipynb #102fbd5f
 @config
 class TELBOConfig(BaseMultiVAEConfig):
-    "TELBO: `warmup` epochs of joint ELBO, then unimodal ELBOs with frozen decoders; likelihood weights max_dim / dim_m by default (as the reference)."
-    warmup: int = 10                   # epochs of stage 1 (joint encoder + decoders); stage 2 takes the rest of the trainer's num_epochs
+    "TELBO: `joint_stage_epochs` epochs of joint ELBO, then unimodal ELBOs with frozen decoders; likelihood weights max_dim / dim_m by default (as the reference)."
+    _renamed_fields = {'warmup': 'joint_stage_epochs'}   # the old name, still accepted (DeprecationWarning)
+    joint_stage_epochs: Annotated[int, Range(1, says='{name} (epochs of the joint stage) must be an int >= 1')] = 10  # epochs of stage 1 (joint encoder + decoders); stage 2 takes the rest of the trainer's num_epochs
     uses_likelihood_rescaling: bool = True  # without rescale_factors: weights max_dim / dim_m (dim_m = prod(input_dims[m])); False: rescale_factors (1)
     lambda_factors: dict | None = None # {modality: weight of log p(x_m|z) in the joint ELBO (stage 'joint')}; default rescale_factors
     gamma_factors: dict | None = None  # {modality: weight of log p(x_m|z) in the unimodal ELBO of m (stage 'unimodal')}; default rescale_factors
@@ -43,7 +46,6 @@ class TELBOConfig(BaseMultiVAEConfig):
     def __post_init__(self):
         given = self.rescale_factors is not None
         super().__post_init__()
-        if not isinstance(self.warmup, int) or self.warmup < 1: raise ConfigError(f"warmup (epochs of the joint stage) must be an int >= 1; got {self.warmup!r}.")
         if self.uses_likelihood_rescaling and not given: self.rescale_factors = _size_rescale_factors(self.input_dims)
         self.lambda_factors, self.gamma_factors = _check_factors(self, 'lambda_factors'), _check_factors(self, 'gamma_factors')
 
@@ -54,7 +56,7 @@ class TELBO(MultiStageMixin, JointEncoderModel):
     config_class = TELBOConfig
 
     def training_stages(self):
-        return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.warmup), TrainingStage('unimodal', ('encoders',))]
+        return [TrainingStage('joint', ('joint_encoder', 'decoders'), self.model_config.joint_stage_epochs), TrainingStage('unimodal', ('encoders',))]
 
 # %% ../../nbs/17_models_telbo.ipynb #8824f6ac
 @patch

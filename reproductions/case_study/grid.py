@@ -147,7 +147,7 @@ def build_model(run: Run, budget: dict):
     enc = lambda: {m: PolyMNISTConvHeadEncoder(L) for m in dims}
     dec = lambda: {m: PolyMNISTConvDecoder(L) for m in dims}
     E = epochs_of(run, budget)
-    if run.model == 'MVAE': return M.MVAE(M.MVAEConfig(**common, beta=s['beta'], warmup=s['warmup']), enc(), dec())
+    if run.model == 'MVAE': return M.MVAE(M.MVAEConfig(**common, beta=s['beta'], kl_warmup_epochs=s['warmup']), enc(), dec())
     if run.model == 'MMVAE':
         return M.MMVAE(M.MMVAEConfig(**common, K=budget['mmvae_K'], prior_and_posterior_dist=s['prior_and_posterior_dist'],
                                      learn_prior=s['learn_prior']), enc(), dec())
@@ -155,12 +155,12 @@ def build_model(run: Run, budget: dict):
     if run.model == 'MoPoE': return M.MoPoE(M.MoPoEConfig(**common, beta=s['beta']), enc(), dec())
     joint = MultiHeadJointEncoder({m: PolyMNISTConvHeadEncoder(L).architecture_spec() for m in dims}, L)
     if run.model == 'JMVAE':
-        return M.JMVAE(M.JMVAEConfig(**common, alpha=s['alpha'], warmup=_round(E * s['warmup_fraction'])), enc(), dec(), joint)
+        return M.JMVAE(M.JMVAEConfig(**common, alpha=s['alpha'], kl_warmup_epochs=_round(E * s['warmup_fraction'])), enc(), dec(), joint)
     if run.model == 'JNF':
-        return M.JNF(M.JNFConfig(**common, warmup=max(1, min(E - 1, _round(E * s['joint_fraction'])))), enc(), dec(), joint)
+        return M.JNF(M.JNFConfig(**common, joint_stage_epochs=max(1, min(E - 1, _round(E * s['joint_fraction'])))), enc(), dec(), joint)
     k = s['embedding_dcca_dim']
     n_dcca = max(1, _round(E * s['dcca_fraction'])); n_joint = max(1, min(E - n_dcca - 1, _round(E * s['joint_fraction'])))
-    return M.JNFDcca(M.JNFDccaConfig(**common, warmup=n_joint, nb_epochs_dcca=n_dcca, embedding_dcca_dim=k),
+    return M.JNFDcca(M.JNFDccaConfig(**common, joint_stage_epochs=n_joint, nb_epochs_dcca=n_dcca, embedding_dcca_dim=k),
                      {m: MLPEncoder((k,), L) for m in dims}, dec(), joint, dcca_networks={m: PolyMNISTConvHeadEncoder(k) for m in dims})
 
 
