@@ -21,7 +21,7 @@ def _check_k(k, M):
     if k < 0: raise ConfigError(f"k must be >= 0; got {k}.")
     if k > 0 and M < 3:
         raise ConfigError(f"k={k} random subsets need at least 3 modalities (subsets of size 2..M-1); with {M} set k=0.")
-    n_mid = 2 ** M - M - 2
+    n_mid = max(2 ** M - M - 2, 0)   # (none for M < 3)
     if k > n_mid:
         raise ConfigError(f"k={k} random subsets are drawn without replacement among the {n_mid} subsets of size 2..M-1 "
                           f"of {M} modalities; set k <= {n_mid}.")
