@@ -38,10 +38,13 @@ def _check_config(cfg, model):
 def _check_dataset(model, name: str, ds):
     "`ds` is not empty, its samples fit the model, and they are complete unless the model supports missing modalities."
     if len(ds) == 0: raise ConfigError(f"{name} is empty.")
-    try:   # up to 512 evenly spread samples, as the dataset serves them: their form, and their targets inside the likelihoods' support
-        b = (ds[torch.linspace(0, len(ds) - 1, min(len(ds), 512)).long()] if getattr(ds, 'supports_batch_indexing', False) else
-             next(iter(MultimodalDataLoader(ds, 64, shuffle=False))))
-        check_batch(model, b); check_targets(model, b)
+    first = lambda n: (ds[torch.linspace(0, len(ds) - 1, min(len(ds), n)).long()] if getattr(ds, 'supports_batch_indexing', False) else
+                       next(iter(MultimodalDataLoader(ds, n, shuffle=False))))
+    try:
+        check_batch(model, first(2))
+        s = rng_state()   # the targets of up to 512 evenly spread samples, as served (a random transform draws): the training's draws stay the same
+        try: check_targets(model, first(512))
+        finally: set_rng_state(s)
     except ConfigError as e: raise ConfigError(f"{name} does not fit the model: {e}") from None
     masks = getattr(ds, 'masks', None)
     if masks and not model.supports_incomplete_data and not all(bool(k.all()) for k in masks.values()):
