@@ -375,9 +375,9 @@ def _claim_run_folder(self: BaseTrainer):
         else:
             base = self.output_dir; base.parent.mkdir(parents=True, exist_ok=True)
             for i in itertools.count(1):
-                try: (base if i == 1 else base.with_name(f'{base.name}_{i}')).mkdir(); break
+                self.output_dir = base if i == 1 else base.with_name(f'{base.name}_{i}')
+                try: self.output_dir.mkdir(); break
                 except FileExistsError: continue
-            self.output_dir = base if i == 1 else base.with_name(f'{base.name}_{i}')
     if self.distributed: self.output_dir = Path(self._broadcast(str(self.output_dir)))
     self._folder_claimed = True
 
