@@ -45,7 +45,7 @@ def conditional_log_likelihood(model: BaseMultiVAE, inputs, cond_mod, gen_mod, K
     if set(C) & set(G): raise ConfigError(f"cond_mod {C} and gen_mod {G} must be disjoint.")
     check_batch(model, inputs, sorted(set(C) | set(G), key=model.modalities.index))
     inputs = zero_fill_missing(inputs)
-    q = model.posterior_distribution(inputs, C)
+    q = model.posterior(inputs, C)
     lws = []
     for k0 in range(0, K, batch_size_K):
         z = q.rsample(min(batch_size_K, K - k0))

@@ -296,7 +296,7 @@ def _flows_posterior(self: JNF, inputs, cond_mod, masks):
 
 # %% ../../nbs/18_models_jnf.ipynb #0705274b
 @patch
-def posterior_distribution(self: JNF, inputs, cond_mod):
+def posterior(self: JNF, inputs, cond_mod):
     "q(z | x_S): joint Gaussian (all modalities, complete samples), one flow (|S| = 1) or the product of the observed flows (SIR)."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     masks = masks_of(inputs, cond_mod)
@@ -310,11 +310,6 @@ def posterior_distribution(self: JNF, inputs, cond_mod):
         if masks is None: return joint
     q = self._flows_posterior(inputs, cond_mod, masks)
     return _RowMix(joint, q, masks.all(0)) if full else q
-
-# %% ../../nbs/18_models_jnf.ipynb #617179e1
-@patch
-def posterior(self: JNF, inputs, cond_mod):
-    raise ConfigError("JNF's posteriors are not Gaussian (flows); use posterior_distribution(inputs, cond_mod), encode or predict.")
 
 # %% ../../nbs/18_models_jnf.ipynb #a3d2a162
 @patch
@@ -337,7 +332,7 @@ def _exact_density(q):
 @patch
 def importance_proposal(self: JNF, inputs, cond_mod):
     "q(z | x_S) with an exact density for likelihood estimates: joint Gaussian, one flow, or the Gaussian proposal of the product of flows."
-    return _exact_density(self.posterior_distribution(inputs, cond_mod))
+    return _exact_density(self.posterior(inputs, cond_mod))
 
 # %% ../../nbs/18_models_jnf.ipynb #6bc4572a
 @patch

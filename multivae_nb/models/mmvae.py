@@ -58,7 +58,7 @@ def unimodal_posteriors(self: MMVAE, inputs, mods=None):
 
 # %% ../../nbs/13_models_mmvae.ipynb #d9a55835
 @patch
-def posterior_distribution(self: MMVAE, inputs, cond_mod):
+def posterior(self: MMVAE, inputs, cond_mod):
     "q(z | x_S): the uniform mixture of the observed experts of S."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
     return MixtureLatent(self.unimodal_posteriors(inputs, cond_mod), masks_of(inputs, cond_mod))

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
-from ..distributions import gaussian_kl, reparameterize, product_of_experts, subset_products, subsets
+from ..distributions import gaussian_kl, reparameterize, product_of_experts, subset_products, subsets, latent_from_encoder
 from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing
 from fastcore.basics import patch
 from ..core import Range, Positive, NonNegative
@@ -51,7 +51,7 @@ class MVAE(BaseMultiVAE):
 def posterior(self: MVAE, inputs, cond_mod):
     "q(z | x_S) = PoE of the prior and the observed experts in S."
     cond_mod = _mods(self, cond_mod, 'cond_mod')
-    return product_of_experts(*self.unimodal_experts(inputs, cond_mod), masks_of(inputs, cond_mod), prior_expert=True)
+    return latent_from_encoder(*product_of_experts(*self.unimodal_experts(inputs, cond_mod), masks_of(inputs, cond_mod), prior_expert=True))
 
 # %% ../../nbs/12_models_mvae.ipynb #24375d01
 @patch
