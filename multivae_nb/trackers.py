@@ -37,10 +37,8 @@ def image_modalities(model) -> list:
 def grid_batch(dataset, n: int = 8):
     "The first `n` samples of `dataset` (complete ones first, when it has masks) as a batch, drawn under a forked RNG."
     idx = torch.arange(len(dataset))
-    masks = getattr(dataset, 'masks', None)
-    if masks:
-        full = torch.stack([torch.as_tensor(k) for k in masks.values()]).all(0)
-        idx = torch.cat([idx[full], idx[~full]])
+    full = getattr(dataset, 'complete_samples', None)   # a MultimodalBaseDataset's; other datasets are taken in their order
+    if full is not None: idx = torch.cat([idx[full], idx[~full]])
     idx = idx[:n]
     with torch.random.fork_rng(devices=[]):    # a random transform (e.g. dynamic binarisation) must not move the training RNG
         torch.manual_seed(0)

@@ -46,8 +46,8 @@ def _check_dataset(model, name: str, ds):
         try: check_targets(model, first(512))
         finally: set_rng_state(s)
     except ConfigError as e: raise ConfigError(f"{name} does not fit the model: {e}") from None
-    masks = getattr(ds, 'masks', None)
-    if masks and not model.supports_incomplete_data and not all(bool(k.all()) for k in masks.values()):
+    complete = getattr(ds, 'complete_samples', None)
+    if complete is not None and not model.supports_incomplete_data and not bool(complete.all()):
         raise ConfigError(f"{name} has samples with missing modalities, and {type(model).__name__} trains on complete samples only. "
                           "Keep the complete samples or use a model that supports partially observed data (e.g. MVAE).")
 
