@@ -60,8 +60,10 @@ class BaseMultiVAEConfig(BaseConfig):
 
 # %% ../../nbs/10_models_base.ipynb #fwdchk02
 def _check_call(model, args, kwargs):
-    "Forward pre-hook of every model: `check_call_inputs` on the batch of the call, unless `model.check_inputs` is False."
-    if model.check_inputs: check_call_inputs(model, args[0] if args else kwargs.get('inputs'))
+    "Forward pre-hook of every model: on its first call `check_networks`, on every call `check_call_inputs`, unless `model.check_inputs` is False."
+    if not model.check_inputs: return
+    if not model.__dict__.get('_networks_checked'): check_networks(model); model._networks_checked = True
+    check_call_inputs(model, args[0] if args else kwargs.get('inputs'))
 
 # %% ../../nbs/10_models_base.ipynb #8057d77b
 class BaseMultiVAE(ModelSavingMixin, nn.Module):
@@ -143,6 +145,7 @@ def _check_masks(masks, mods, sizes):
                               f"{getattr(k, 'dtype', type(k).__name__)} of shape {tuple(getattr(k, 'shape', ()))}.")
 
 # %% ../../nbs/10_models_base.ipynb #be25acb1
+@torch.no_grad()
 @torch.no_grad()
 def check_networks(model: BaseMultiVAE):
     "Run encoders/decoders on dummy inputs; raise a ConfigError naming the network whose shapes disagree with the config."

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from ...core import ConfigError, set_seed, rng_state, set_rng_state
 from ...data import MultimodalDataLoader
-from ...models.base import BaseMultiVAE, check_batch, check_targets, load_weights, _net_specs
+from ...models.base import BaseMultiVAE, check_batch, check_targets, check_networks, load_weights, _net_specs
 from ...io import atomic_dir_write, CheckpointError, remove_stale_temporaries
 from ...data import DatasetOutput, to_device
 from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
@@ -84,7 +84,7 @@ class BaseTrainer(_StagesMixin, _CheckpointMixin):
                  training_config: BaseTrainerConfig | None = None, callbacks: list | None = None):
         self.training_config = cfg = training_config or BaseTrainerConfig()
         if isinstance(model, torch.nn.parallel.DistributedDataParallel): model = model.module   # the trainer wraps the model itself
-        _check_config(cfg, model)
+        _check_config(cfg, model); check_networks(model)   # networks that do not fit the config: said before any work
         self.model, self.train_dataset, self.eval_dataset = model, train_dataset, eval_dataset
         self._init_stages(model, train_dataset, cfg)   # the stage schedule (trainers.stages)
         self.rank, self.world_size, self.local_rank = _join_processes(model, cfg)
