@@ -229,14 +229,6 @@ def observed_fraction(self: IncompleteDataset) -> dict:
     "Fraction of observed samples per modality."
     return {m: k.float().mean().item() for m, k in self._masks.items()}
 
-# %% ../nbs/02_data.ipynb #cmplt002
-@patch(as_prop=True)
-def complete_samples(self: MultimodalBaseDataset) -> torch.Tensor:
-    "BoolTensor[N]: True for the samples that observe every modality (all True for a dataset without masks)."
-    masks = self.masks
-    if not masks: return torch.ones(len(self), dtype=torch.bool)
-    return torch.stack([masks[m] for m in self.modalities]).all(0)
-
 # %% ../nbs/02_data.ipynb #a7e93cdb
 def _check_dataset(dataset) -> list:
     if not isinstance(dataset, MultimodalBaseDataset):

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from safetensors.torch import save_model, load_model
-from ..core import MODELS
+from ..core import MODELS, ConfigError
 from ..io import CheckpointError, sha256_file, atomic_dir_write
 from ..nn import build_architecture, ConfigurableModule
 import multivae_nb
@@ -83,6 +83,15 @@ def load_weights(model, folder):
     except Exception as e: raise CheckpointError(f"Could not load the weights {w} into {type(model).__name__}: {e}") from e
     return model
 
+# %% ../../nbs/10a_models_saving.ipynb #unpkl002
+def _unpickle(path):
+    "The networks pickled in `path`; a CheckpointError naming the class this process lacks when pickle cannot find it."
+    try: return torch.load(path, weights_only=False)
+    except (AttributeError, ImportError) as e:   # ModuleNotFoundError is an ImportError
+        raise CheckpointError(f"{path} holds pickled networks of a class this process cannot find ({e}). Pickle stores classes by name: define or "
+                              "import the same class (same module and name as when the model was saved) before loading, or register the classes "
+                              "(@ARCHITECTURES.register) and re-save without pickle.") from None
+
 # %% ../../nbs/10a_models_saving.ipynb #a1000019
 def _saved_nets(mcls, folder, info, allow_pickle=False) -> dict:
     "{role: network} of a saved model folder: rebuilt from the specs of model.json, or unpickled (only with `allow_pickle`)."
@@ -92,9 +101,18 @@ def _saved_nets(mcls, folder, info, allow_pickle=False) -> dict:
             if not allow_pickle:
                 raise CheckpointError(f"{folder}/{role}.pkl holds pickled custom networks; unpickling runs code from the file. "
                                       "Pass allow_pickle=True only if you trust its source, or register the classes and re-save.")
-            nets[role] = torch.load(folder / f'{role}.pkl', weights_only=False)
+            nets[role] = _unpickle(folder / f'{role}.pkl')
         elif info['architectures'].get(role) is not None: nets[role] = _build_net(info['architectures'][role])
     return nets
+
+# %% ../../nbs/10a_models_saving.ipynb #svfit002
+def _check_saved_fit(model, folder):
+    "A CheckpointError if the networks rebuilt from a saved folder do not fit its config (`check_networks`)."
+    from multivae_nb.models.base import check_networks
+    try: check_networks(model)
+    except ConfigError as e:
+        raise CheckpointError(f"{folder}: its model_config.json does not fit its networks ({e}). The folder was edited or mixed from two saves; "
+                              "re-save the model.") from None
 
 # %% ../../nbs/10a_models_saving.ipynb #c6f32295
 @patch(cls_method=True)
@@ -107,7 +125,9 @@ def load_from_folder(cls: ModelSavingMixin, folder, allow_pickle: bool = False):
         raise CheckpointError(f"{folder} holds a {info['model_class']}, not a {cls.__name__}; use {info['model_class']}.load_from_folder or AutoModel.")
     _read_json(folder / 'model_config.json')
     cfg = mcls.config_class.from_json(folder / 'model_config.json')
-    return load_weights(mcls(cfg, **_saved_nets(mcls, folder, info, allow_pickle)), folder)
+    model = mcls(cfg, **_saved_nets(mcls, folder, info, allow_pickle))
+    _check_saved_fit(model, folder)
+    return load_weights(model, folder)
 
 # %% ../../nbs/10a_models_saving.ipynb #hubm0002
 @patch

@@ -4,14 +4,14 @@
 
 # %% ../../../nbs/21_trainers_base.ipynb #b9b2e1d9
 from __future__ import annotations
-import contextlib, copy, datetime, itertools, json, math, time, warnings
+import contextlib, copy, datetime, itertools, json, math, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from ...core import ConfigError, set_seed, rng_state, set_rng_state
+from ...core import ConfigError, set_seed, rng_state, set_rng_state, check_multimodal_dataset
 from ...data import MultimodalDataLoader
 from ...models.base import BaseMultiVAE, check_batch, check_targets, check_networks, load_weights, _net_specs
-from ...io import atomic_dir_write, CheckpointError, remove_stale_temporaries
+from ...io import atomic_dir_write, CheckpointError, remove_stale_temporaries, check_writable_dir
 from ...data import DatasetOutput, to_device
 from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
 from ..config import BaseTrainerConfig, build_optimizer, build_scheduler
@@ -37,7 +37,7 @@ def _check_config(cfg, model):
 # %% ../../../nbs/21_trainers_base.ipynb #1332528e
 def _check_dataset(model, name: str, ds):
     "`ds` is not empty, its samples fit the model, and they are complete unless the model supports missing modalities."
-    if len(ds) == 0: raise ConfigError(f"{name} is empty.")
+    check_multimodal_dataset(ds, name)
     first = lambda n: (ds[torch.linspace(0, len(ds) - 1, min(len(ds), n)).long()] if getattr(ds, 'supports_batch_indexing', False) else
                        next(iter(MultimodalDataLoader(ds, n, shuffle=False))))
     try:
@@ -46,8 +46,8 @@ def _check_dataset(model, name: str, ds):
         try: check_targets(model, first(512))
         finally: set_rng_state(s)
     except ConfigError as e: raise ConfigError(f"{name} does not fit the model: {e}") from None
-    complete = getattr(ds, 'complete_samples', None)
-    if complete is not None and not model.supports_incomplete_data and not bool(complete.all()):
+    masks = getattr(ds, 'masks', None)
+    if masks and not model.supports_incomplete_data and not all(bool(k.all()) for k in masks.values()):
         raise ConfigError(f"{name} has samples with missing modalities, and {type(model).__name__} trains on complete samples only. "
                           "Keep the complete samples or use a model that supports partially observed data (e.g. MVAE).")
 
@@ -93,6 +93,7 @@ class BaseTrainer(_StagesMixin, _CheckpointMixin):
         for name, d in (('train_dataset', train_dataset), ('eval_dataset', eval_dataset)):
             if d is not None: _check_dataset(model, name, d)
         _check_batches(len(train_dataset), cfg, self.world_size)
+        if cfg.output_dir is not None and self.rank == 0: check_writable_dir(cfg.output_dir, 'output_dir')   # only the main process writes
         if cfg.output_dir is not None and not cfg.allow_pickle: _check_saveable(model)
         self._build_loop(callbacks)
         self._init_state()
