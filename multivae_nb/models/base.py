@@ -146,14 +146,15 @@ def _check_masks(masks, mods, sizes):
 
 # %% ../../nbs/10_models_base.ipynb #be25acb1
 @torch.no_grad()
-@torch.no_grad()
 def check_networks(model: BaseMultiVAE):
     "Run encoders/decoders on dummy inputs; raise a ConfigError naming the network whose shapes disagree with the config."
     was = model.training; model.eval()
     try:
         dev = model.device
+        zeros = DatasetOutput(data={m: torch.zeros(2, *s, device=dev) for m, s in model.input_dims.items()})
+        encoder_input = getattr(model, 'unimodal_input', lambda b, m: b['data'][m])   # what encoder m reads (JNF-DCCA: an embedding of x_m)
         for m, s in model.input_dims.items():
-            try: o = model.encoders[m](torch.zeros(2, *s, device=dev))
+            try: o = model.encoders[m](encoder_input(zeros, m))
             except Exception as e:
                 raise ConfigError(f"encoders['{m}'] fails on an input of shape (2, {', '.join(map(str, s))}) from input_dims: {e}") from e
             if tuple(o.embedding.shape) != (2, model.latent_dim):
