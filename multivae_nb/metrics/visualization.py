@@ -4,9 +4,10 @@
 
 # %% ../../nbs/37_metrics_visualization.ipynb #c1a1f1aa
 from __future__ import annotations
+from typing import Annotated
 import numpy as np
 import torch
-from ..core import ConfigError, ModelOutput, config
+from ..core import ConfigError, ModelOutput, config, Range, Positive
 from ..models.base import _mods
 from .base import Evaluator, EvaluatorConfig, rows_observing
 from fastcore.basics import patch
@@ -18,18 +19,17 @@ __all__ = ['VisualizationConfig', 'draw_row', 'Visualization']
 @config
 class VisualizationConfig(EvaluatorConfig):
     "Sizes of the sample grids."
-    n_samples: int = 8       # unconditional: samples shown; conditional: generations per test sample (rows per generated modality)
-    n_data_cols: int = 8     # conditional: test samples shown (columns)
+    n_samples: Annotated[int, Positive] = 8     # unconditional: samples shown; conditional: generations per test sample (rows per generated modality)
+    n_data_cols: Annotated[int, Positive] = 8   # conditional: test samples shown (columns)
     cell_size: float = 0.8   # inches per grid cell
     cmap: str = 'gray'       # colour map of single-channel images
-    dpi: int = 100           # of the saved PNGs
-    n_data_cond: int | None = None   # the reference library's name for n_data_cols (overrides it when given)
+    dpi: Annotated[int, Positive] = 100         # of the saved PNGs
+    n_data_cond: Annotated[int | None, Range(0, lo_open=True, says="n_data_cols must be a positive int ({name}, the reference library's name "
+                                                                    "for it, must be {expected})")] = None   # overrides n_data_cols when given
     def __post_init__(self):
+        "n_data_cond, when given, is n_data_cols."
         super().__post_init__()
         if self.n_data_cond is not None: self.n_data_cols = self.n_data_cond
-        for f in ('n_samples', 'n_data_cols', 'dpi'):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ConfigError(f"{f} must be a positive int; got {v!r}.")
 
 # %% ../../nbs/37_metrics_visualization.ipynb #cb9ed3cc
 def _as_images(x: np.ndarray) -> np.ndarray | None:
