@@ -7,10 +7,11 @@ from __future__ import annotations
 import json, math, os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 import torch
-from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config
+from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, Positive
 from ..data import Batch, DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader, to_device
-from ..models.base import BaseMultiVAE, check_batch, _mods
+from ..models.base import BaseMultiVAE, check_batch, modalities_of
 from ..callbacks import TrainingCallback
 from fastcore.basics import patch
 
@@ -21,13 +22,9 @@ __all__ = ['EvaluatorConfig', 'Evaluator', 'rows_observing', 'select']
 @config
 class EvaluatorConfig(BaseConfig):
     "Fields shared by every evaluator config."
-    batch_size: int = 128    # test samples per batch (and latent samples per decoder call in joint generation)
-    seed: int = 0            # seed of the evaluation's own torch RNG (eval() leaves the global RNG untouched)
-    def __post_init__(self):
-        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
-            raise ConfigError(f"batch_size must be a positive int; got {self.batch_size!r}.")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ConfigError(f"seed must be an int; got {self.seed!r}.")
+    _check_types = True                  # @config checks every field (this class's and its subclasses') against its annotation
+    batch_size: Annotated[int, Positive] = 128   # test samples per batch (and latent samples per decoder call in joint generation)
+    seed: int = 0                        # seed of the evaluation's own torch RNG (eval() leaves the global RNG untouched)
 
 # %% ../../nbs/30_metrics_base.ipynb #8f206ad7
 def _check_callbacks(callbacks) -> list:
@@ -134,7 +131,7 @@ def sample_latents(self: Evaluator, n: int) -> torch.Tensor:
 @torch.no_grad()
 def generate_joint(self: Evaluator, n: int, modalities='all') -> ModelOutput:
     "n joint generations {modality: (n, ...)} (decoder means) from `sample_latent_codes`, decoded in chunks of `batch_size`; `z` holds the latents."
-    mods = _mods(self.model, modalities, 'modalities')
+    mods = modalities_of(self.model, modalities, 'modalities')
     codes = self.sample_latent_codes(n); bs = self.eval_config.batch_size
     chunks = [self.model.decode(codes.rows(i, i + bs), mods) for i in range(0, n, bs)]   # the whole code: private latents reach decode
     out = ModelOutput({m: torch.cat([c[m] for c in chunks]) for m in mods}); out['z'] = codes['z']

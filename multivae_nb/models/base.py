@@ -19,8 +19,9 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_observed', 'check_networks',
-           'check_batch', 'check_targets', 'check_call_inputs', 'likelihood_setup', 'annealed_beta', 'load_weights',
-           'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
+           'check_batch', 'check_targets', 'check_call_inputs', 'modalities_of', 'likelihood_setup', 'annealed_beta',
+           'load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage',
+           'MultiStageMixin']
 
 # %% ../../nbs/10_models_base.ipynb #c0f10001
 def _check_base_fields(cfg):
@@ -258,7 +259,7 @@ def recon_log_likelihoods(self: BaseMultiVAE, z, inputs, mods=None, style: dict 
     return out
 
 # %% ../../nbs/10_models_base.ipynb #dda9dc9b
-def _mods(model, mods, what):
+def modalities_of(model, mods, what):
     if mods == 'all' or mods is None: return list(model.modalities)
     if isinstance(mods, str): mods = [mods]
     bad = [m for m in mods if m not in model.modalities]
@@ -270,7 +271,7 @@ def _mods(model, mods, what):
 @patch
 def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> LatentCode:
     "The LatentCode of z ~ q(z | x_cond_mod), (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`), with the model's private latents."
-    cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
     inputs = zero_fill_missing(inputs)
     q = self.posterior(inputs, cond_mod)
     mu = q.mean
@@ -286,7 +287,7 @@ def decode(self: BaseMultiVAE, z, modalities='all', style: dict | None = None) -
     "Decoder means in data space (probabilities for bernoulli/categorical) of a code `z`: a LatentCode, a dict with z (and private latents) or a tensor (*lead, D)."
     code = LatentCode.of(z); private = style or code.private or {}
     return ModelOutput({m: self.likelihoods[m].mean(self.decoders[m](self.decoder_input(code.z, m, private.get(m))).reconstruction)
-                        for m in _mods(self, modalities, 'modalities')})
+                        for m in modalities_of(self, modalities, 'modalities')})
 
 # %% ../../nbs/10_models_base.ipynb #a3a7e423
 @patch
@@ -323,7 +324,7 @@ def generate_from_prior(self: BaseMultiVAE, n_samples: int, decode: bool = True)
 # %% ../../nbs/10_models_base.ipynb #ca9b3844
 def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
     "Checked arguments of an importance-sampling estimate: (proposal modalities, target modalities, zero-filled batch)."
-    S, T = _mods(self, proposal_mod, 'proposal_mod'), _mods(self, target_mod, 'target_mod')
+    S, T = modalities_of(self, proposal_mod, 'proposal_mod'), modalities_of(self, target_mod, 'target_mod')
     if K < 1 or batch_size_K < 1: raise ConfigError(f"K and batch_size_K must be >= 1; got K={K}, batch_size_K={batch_size_K}.")
     check_batch(self, inputs, sorted(set(S) | set(T), key=self.modalities.index))
     return S, T, zero_fill_missing(inputs)
@@ -364,7 +365,7 @@ def annealed_beta(beta: float, warmup: float, epoch: int | None, batch_ratio: fl
 # %% ../../nbs/10_models_base.ipynb #compat02
 from .stages import TrainingStage, MultiStageMixin
 from ..io import read_verified
-from .saving import load_weights, _net_specs, _build_net, _write_model, _read_json
+from .saving import load_weights, network_spec, build_network, write_model_folder, read_saved_json
 _all_ = ['load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
 
 @patch

@@ -12,7 +12,7 @@ from ..core import Range, Positive, NonNegative
 from typing import Annotated, Literal
 from ..distributions import (gaussian_kl, gaussian_log_density, standard_normal_log_density, reparameterize, log_mean_exp,
                                        DiagonalLatent)
-from .base import BaseMultiVAEConfig, masks_of, _mods
+from .base import BaseMultiVAEConfig, masks_of, modalities_of
 from .joint import JointEncoderModel
 from ..flows import MAF
 from .stages import MultiStageMixin, TrainingStage
@@ -298,7 +298,7 @@ def _flows_posterior(self: JNF, inputs, cond_mod, masks):
 @patch
 def posterior(self: JNF, inputs, cond_mod):
     "q(z | x_S): joint Gaussian (all modalities, complete samples), one flow (|S| = 1) or the product of the observed flows (SIR)."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
     masks = masks_of(inputs, cond_mod)
     if masks is not None and not bool(masks.any(0).all()):
         i = (~masks.any(0)).nonzero()[0].item()

@@ -9,7 +9,7 @@ from fastcore.basics import patch
 from ..core import ConfigError
 from ..distributions import product_of_experts, latent_from_encoder
 from ..nn import JointMLPEncoder, default_encoders
-from .base import BaseMultiVAE, masks_of, _mods, check_observed
+from .base import BaseMultiVAE, masks_of, modalities_of, check_observed
 
 # %% auto #0
 __all__ = ['JointEncoderModel']
@@ -55,7 +55,7 @@ def _joint_where_complete(model, inputs, masks, mu, lv):
 @patch
 def posterior(self: JointEncoderModel, inputs, cond_mod):
     "q(z | x_S): the joint encoder for samples with every modality, else the product of the observed unimodal experts in S."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
     masks = masks_of(inputs, cond_mod)
     full = len(cond_mod) == len(self.modalities)
     if full and masks is None:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from ..distributions import (LATENT_DISTS, IW_ESTIMATORS, DiagonalLatent, latent_from_encoder, MixtureLatent,
                                        importance_weighted, log_mean_exp)
 from ..nn import MLPEncoder, default_decoders
-from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, check_batch, masks_of, _mods, likelihood_setup,
+from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, check_batch, masks_of, modalities_of, likelihood_setup,
                                      zero_fill_missing)
 
 # %% auto #0
@@ -113,7 +113,7 @@ def unimodal_posteriors(self: MMVAEPlus, inputs, mods=None) -> tuple:
 @patch
 def posterior(self: MMVAEPlus, inputs, cond_mod):
     "q(z | x_S): the uniform mixture of the observed experts of S (shared latent only), holding the private posteriors of S in `private_posteriors`."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
     qz, qw = self.unimodal_posteriors(inputs, cond_mod)
     q = MixtureLatent(qz, masks_of(inputs, cond_mod)); q.private_posteriors = qw
     return q

@@ -10,7 +10,7 @@ from ..core import Range, Positive, NonNegative
 from typing import Annotated, Literal
 from ..distributions import (gaussian_kl, reparameterize, product_of_experts, subset_products, subsets, DiagonalLatent, MixtureLatent,
                                        gaussian_log_density, standard_normal_log_density, log_mean_exp)
-from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing, check_batch,
+from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, modalities_of, zero_fill_missing, check_batch,
                                     likelihood_setup)
 from ..nn import default_encoders, default_decoders
 from fastcore.basics import patch
@@ -141,7 +141,7 @@ def _mixture_posterior(self: MoPoE, inputs, cond):
 def posterior(self: MoPoE, inputs, cond_mod):
     """q(z | x_C). C = all modalities: the joint posterior, the uniform mixture of the PoEs of the subsets within the observed modalities (prior expert
     only for the full set). A proper subset C: the PoE of C's observed experts (`conditional_posterior='poe'`), or that mixture restricted to C ('mixture')."""
-    cond = _mods(self, cond_mod, 'cond_mod')
+    cond = modalities_of(self, cond_mod, 'cond_mod')
     if len(cond) < len(self.modalities) and self.model_config.conditional_posterior == 'poe': return self._poe_posterior(inputs, cond)
     return self._mixture_posterior(inputs, cond)
 
