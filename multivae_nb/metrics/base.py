@@ -16,7 +16,7 @@ from ..callbacks import TrainingCallback
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['EvaluatorConfig', 'Evaluator', 'rows_observing', 'select']
+__all__ = ['EvaluatorConfig', 'Evaluator', 'check_class_labels', 'rows_observing', 'select']
 
 # %% ../../nbs/30_metrics_base.ipynb #11299d5c
 @config
@@ -84,6 +84,16 @@ def _check_dataset(self: Evaluator, ds, what):
     try: check_batch(self.model, next(iter(MultimodalDataLoader(ds, 2, shuffle=False))), check_finite=False)
     except ConfigError as e: raise ConfigError(f"{what} does not fit the model: {e}") from None
     return ds
+
+# %% ../../nbs/30_metrics_base.ipynb #clslab02
+def check_class_labels(labels, what: str = 'labels'):
+    "A ConfigError unless `labels` (a dataset's) is a 1-D integer tensor of class ids (-1: unknown): one-hot or float labels are refused, with the fix."
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        raise ConfigError(f"{what} has shape {tuple(labels.shape)}: one-hot, or several values per sample; the metric needs one class id per sample. "
+                          f"Pass labels.argmax(-1).")
+    if labels.ndim != 1 or labels.is_floating_point() or labels.dtype == torch.bool:
+        raise ConfigError(f"{what} must be a 1-D integer tensor of class ids (-1: unknown); got dtype {labels.dtype}, shape {tuple(labels.shape)} "
+                          "(for integer-valued floats or a trailing dim of 1, pass labels.flatten().long()).")
 
 # %% ../../nbs/30_metrics_base.ipynb #b283f81b
 @patch(as_prop=True)

@@ -10,7 +10,7 @@ import torch
 from ..core import ConfigError, ModelOutput, config, Positive
 from ..data import MultimodalBaseDataset
 from ..models.base import modalities_of
-from .base import Evaluator, EvaluatorConfig
+from .base import Evaluator, EvaluatorConfig, check_class_labels
 from fastcore.basics import patch
 
 # %% auto #0
@@ -36,6 +36,7 @@ class Clustering(Evaluator):
         self.train_dataset = self.test_dataset if train_dataset is None else self._check_dataset(train_dataset, 'train_dataset')
         for what, ds in (('test_dataset', self.test_dataset), ('train_dataset', self.train_dataset)):
             if ds.labels is None: raise ConfigError(f"Clustering needs class labels: {what}.labels is None.")
+            check_class_labels(ds.labels, f'{what}.labels')
         self.cond_mod = modalities_of(model, self.eval_config.cond_mod, 'cond_mod')
 
 # %% ../../nbs/35_metrics_clustering.ipynb #4acb7557

@@ -11,7 +11,7 @@ from torch import nn
 from ..core import ConfigError, ModelOutput, config, Range, NonNegative
 from ..distributions import subsets as all_subsets
 from ..models.base import modalities_of
-from .base import Evaluator, EvaluatorConfig
+from .base import Evaluator, EvaluatorConfig, check_class_labels
 from fastcore.basics import patch
 
 # %% auto #0
@@ -56,6 +56,7 @@ class CoherenceEvaluator(Evaluator):
         _check_classifiers(classifiers, model.modalities)
         if self.test_dataset.labels is None:
             raise ConfigError("Coherence needs class labels: test_dataset.labels is None.")
+        check_class_labels(self.test_dataset.labels, 'test_dataset.labels')
         self.classifiers = {m: classifiers[m] for m in model.modalities if m in classifiers}   # model order
         self.subsets = self._subsets()
 
