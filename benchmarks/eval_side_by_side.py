@@ -7,7 +7,7 @@ Two workloads, each timed once per library and thread count (the reference first
 - **joint NLL**: -log p(x, y) by importance sampling with K = 1000 samples from the joint posterior, on the first `--nll-n` (1,000) samples of
   the MLP setting of `bench_training.py` (binary 1x28x28 image + one-hot label, latent 20, the reference's default MLP networks, the same
   tensors), for JMVAE, MVAE, MMVAE, MVTCAE and MoPoE at their initial weights (seed 0; the time does not depend on training). The reference's
-  `LikelihoodsEvaluator` (batch 512, batch_size_k 100, its defaults) against ours (`LikelihoodsEvaluator`, num_samples 1000, its default
+  `LikelihoodsEvaluator` (batch 512, batch_size_k 100, its defaults) against ours (`LikelihoodsEvaluator`, K 1000, its default
   chunking). The NLL values are printed beside the times but are not comparable (different initial weights).
 - **coherence of all subsets**: the cross-modal coherence of every proper subset of the five PolyMNIST modalities (one generation per sample
   and subset, targets outside the subset) on the first `--coh-n` (10,000) test samples, for MoPoE with the case study's conv networks
@@ -47,7 +47,7 @@ def child(lib: str, task: str, model_name: str, threads: int, data: str, n: int)
             model = build_model(model_name, 'reference', 1).eval()
             ds = MultimodalBaseDataset({'images': d['images'][:n], 'labels': d['labels'][:n]})
             t0 = time.perf_counter()
-            r = LikelihoodsEvaluator(model, ds, eval_config=LikelihoodsEvaluatorConfig(num_samples=1000)).eval()
+            r = LikelihoodsEvaluator(model, ds, eval_config=LikelihoodsEvaluatorConfig(K=1000)).eval()
             t = time.perf_counter() - t0; value = r['joint_nll']
         else:
             import logging

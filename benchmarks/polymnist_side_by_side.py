@@ -65,7 +65,7 @@ def build_ours(model_name: str):
     dims = {m: (3, 28, 28) for m in MODS}
     lap = dict(decoders_dist=dict.fromkeys(dims, 'laplace'), decoder_dist_params={m: {'scale': 0.75} for m in dims})
     if model_name == 'MMVAEPlus':
-        model = M.MMVAEPlus(M.MMVAEPlusConfig(input_dims=dims, latent_dim=32, modality_specific_dim=32, K=1, beta=2.5, **lap),
+        model = M.MMVAEPlus(M.MMVAEPlusConfig(input_dims=dims, latent_dim=32, modalities_specific_dim=32, K=1, beta=2.5, **lap),
                             {m: PolyMNISTResnetEncoder(32, style_dim=32) for m in dims}, {m: PolyMNISTResnetDecoder(64) for m in dims})
     else:
         cfg = {'MoPoE': lambda: M.MoPoEConfig(input_dims=dims, latent_dim=512, beta=2.5, **lap),

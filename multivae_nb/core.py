@@ -15,7 +15,7 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['Positive', 'NonNegative', 'MODELS', 'ARCHITECTURES', 'DATA_ENV', 'ConfigError', 'Range', 'check_fields', 'config',
            'BaseConfig', 'normalize_input_dims', 'ModelOutput', 'LatentCode', 'Registry', 'set_seed', 'rng_state',
-           'set_rng_state', 'data_root']
+           'set_rng_state', 'check_multimodal_dataset', 'data_root']
 
 # %% ../nbs/00_core.ipynb #f872104f
 class ConfigError(ValueError):
@@ -371,6 +371,21 @@ def set_rng_state(s: dict):
     "Restore a state from `rng_state`."
     random.setstate(s['python']); np.random.set_state(s['numpy']); torch.set_rng_state(s['torch'])
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
+
+# %% ../nbs/00_core.ipynb #dstype02
+_DATASET_FIX = ("Wrap the tensors in a multimodal dataset, MultimodalBaseDataset({'modality': tensor, ...}) (IncompleteDataset(data, masks) with "
+                "missing modalities), or make the dataset's __getitem__ return DatasetOutput(data={'modality': tensor, ...}).")
+
+def check_multimodal_dataset(ds, name: str = 'dataset'):
+    "A ConfigError unless `ds` is a non-empty dataset (sized, indexable) whose items are multimodal samples (`Batch`), not tuples or tensors."
+    if isinstance(ds, dict) or not (hasattr(ds, '__getitem__') and hasattr(ds, '__len__')):
+        raise ConfigError(f"{name} must be a dataset of multimodal samples; got a {type(ds).__name__}. {_DATASET_FIX}")
+    if len(ds) == 0: raise ConfigError(f"{name} is empty.")
+    s = rng_state()
+    try: item = ds[0]
+    finally: set_rng_state(s)
+    if not (isinstance(item, dict) and isinstance(item.get('data'), dict)):
+        raise ConfigError(f"{name}[0] is a {type(item).__name__}, not a multimodal sample. {_DATASET_FIX}")
 
 # %% ../nbs/00_core.ipynb #af4aa71e
 DATA_ENV = 'MULTIVAE_NB_DATA'

@@ -13,10 +13,10 @@ from .nn import ConfigurableModule, ACTIVATIONS
 from .distributions import standard_normal_log_density
 
 # %% auto #0
-__all__ = ['MAF']
+__all__ = ['import_zuko', 'MAF']
 
 # %% ../nbs/04_flows.ipynb #ebb667a5
-def _zuko():
+def import_zuko():
     try: import zuko
     except ImportError:
         raise ConfigError("Masked autoregressive flows need the optional dependency zuko: pip install zuko") from None
@@ -41,7 +41,7 @@ class MAF(ConfigurableModule):
         super().__init__()
         _check_maf_args(features, context, transforms, activation)
         self.features, self.context = features, context
-        self.flow = _zuko().flows.MAF(features, context, transforms=transforms, hidden_features=tuple(hidden_features),
+        self.flow = import_zuko().flows.MAF(features, context, transforms=transforms, hidden_features=tuple(hidden_features),
                                       activation=ACTIVATIONS[activation])
         self._act, self._log_slope = ACTIVATIONS[activation](), -math.log(1e-3)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import multivae_nb
 from .core import ConfigError, MODELS
-from .models.base import BaseMultiVAE, _read_json
+from .models.base import BaseMultiVAE, read_saved_json
 from .models.auto import AutoModel
 from .io import CheckpointError
 
@@ -147,7 +147,7 @@ def _check_hub_folder(folder: Path, repo_id: str, allow_pickle: bool):
     "The snapshot `folder` holds a multivae_nb model that can be loaded without pickle, unless pickle is allowed."
     if not (folder / 'model.json').exists():
         raise CheckpointError(f"The Hub repository '{repo_id}' has no model.json: it is not a model saved by multivae_nb's push_to_hf_hub.")
-    info = _read_json(folder / 'model.json')
+    info = read_saved_json(folder / 'model.json')
     if info.get('pickled') and not allow_pickle:
         raise CheckpointError(f"The model in '{repo_id}' has {', '.join(info['pickled'])} of custom classes that are not registered library classes, saved "
                               "by pickle: loading them runs code from the repository. Pass allow_pickle=True only if you trust its author, or register "

@@ -9,7 +9,8 @@ from pathlib import Path
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['CheckpointError', 'sha256_file', 'atomic_dir_write', 'remove_stale_temporaries', 'read_verified', 'require_package']
+__all__ = ['CheckpointError', 'sha256_file', 'atomic_dir_write', 'remove_stale_temporaries', 'check_writable_dir',
+           'read_verified', 'require_package']
 
 # %% ../nbs/06_io.ipynb #c9f78c2a
 class CheckpointError(ConfigError):
@@ -47,6 +48,17 @@ def remove_stale_temporaries(folder) -> list:
     gone = [p for p in Path(folder).glob('.tmp_*') if p.is_dir()] if Path(folder).is_dir() else []
     for p in gone: shutil.rmtree(p, ignore_errors=True)
     return gone
+
+# %% ../nbs/06_io.ipynb #outdir02
+def check_writable_dir(d, what: str = 'folder'):
+    "A ConfigError unless `d` can be written: a folder (or nothing yet) whose nearest existing folder accepts a new entry; `what` names it."
+    p = Path(d)
+    if p.exists() and not p.is_dir(): raise ConfigError(f"{what}={str(d)!r} is a file, not a folder; choose a folder for the run's files.")
+    q = p
+    while not q.exists(): q = q.parent
+    try: tempfile.TemporaryDirectory(dir=q).cleanup()
+    except OSError as e:
+        raise ConfigError(f"{what}={str(d)!r} cannot be written ({e.strerror} in {q}); choose a folder you can write to.") from None
 
 # %% ../nbs/06_io.ipynb #38ed4c80
 def read_verified(folder, json_name: str, weights_name: str, what: str) -> tuple:

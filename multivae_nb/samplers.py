@@ -4,16 +4,18 @@
 
 # %% ../nbs/40_samplers.ipynb #5b7c6054
 from __future__ import annotations
-import json, math, warnings
+import dataclasses, json, math, warnings
 from pathlib import Path
+from typing import Annotated, Literal
+import numpy as np
 import torch
 from torch import nn
 from safetensors.torch import save_file, load_file
-from .core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, Registry
+from .core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, Registry, Range, Positive
 from .data import Batch, MultimodalBaseDataset, MultimodalDataLoader, to_device
 from .models.base import BaseMultiVAE
 from .io import CheckpointError, atomic_dir_write, sha256_file, read_verified
-from .flows import MAF, _zuko
+from .flows import MAF, import_zuko
 import multivae_nb
 from fastcore.basics import patch
 
@@ -72,13 +74,6 @@ def latent_codes(model: BaseMultiVAE, dataset: MultimodalBaseDataset,
     if not codes: raise ConfigError("complete_only=True but no sample of the dataset observes every modality; use complete_only=False.")
     return {k: torch.cat(v).detach() for k, v in codes.items()}
 
-# %% ../nbs/40_samplers.ipynb #73020095
-def _check_positive_ints(cfg, fields):
-    "Raise a ConfigError unless each of `fields` of `cfg` is a positive int (not a bool)."
-    for f in fields:
-        v = getattr(cfg, f)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ConfigError(f"{f} must be a positive int; got {v!r}.")
-
 # %% ../nbs/40_samplers.ipynb #838cb661
 SAMPLERS = Registry('sampler')
 PRIVATE_MODES = ('auto', 'joint', 'separate', 'none')
@@ -86,15 +81,17 @@ PRIVATE_MODES = ('auto', 'joint', 'separate', 'none')
 @config
 class BaseSamplerConfig(BaseConfig):
     "Fields shared by the latent samplers."
-    batch_size: int = 256          # training samples per encoder call in `fit`
+    _check_types = True            # @config checks every field (this class's and its subclasses') against its annotation
+    batch_size: Annotated[int, Positive] = 256   # training samples per encoder call in `fit`
     use_mean: bool = False         # fit on the posterior means instead of one draw z ~ q(z | X) per training sample
     complete_only: bool = False    # incomplete training sets: fit only on the samples that observe every modality
-    private: str = 'auto'          # private latents: 'auto' ('joint' if encode returns private latents, else 'none'), 'joint', 'separate', 'none'
+    private: Literal['auto', 'joint', 'separate', 'none'] = 'auto'   # private latents (PRIVATE_MODES): 'auto' ('joint' if encode returns private
+                                   # latents, else 'none'), 'joint', 'separate', 'none'
     seed: int = 0                  # seed of the fit (posterior draws, initialisations, mini-batches); the global RNG is left untouched
     def __post_init__(self):
-        _check_positive_ints(self, ('batch_size',))
-        if self.private not in PRIVATE_MODES: raise ConfigError(f"private must be one of {list(PRIVATE_MODES)}; got {self.private!r}.")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool): raise ConfigError(f"seed must be an int; got {self.seed!r}.")
+        "numpy scalars (np.int64…, which the annotations accept) become Python numbers, so that `save` can write the config as JSON."
+        for f in dataclasses.fields(self):
+            if isinstance(v := getattr(self, f.name), np.generic): setattr(self, f.name, v.item())
 
 # %% ../nbs/40_samplers.ipynb #cbf1b960
 class BaseSampler:
@@ -275,22 +272,17 @@ def _full_covariances(gmm, K, D):
 
 # %% ../nbs/40_samplers.ipynb #60ed9bf8
 COVARIANCE_TYPES = ('full', 'tied', 'diag', 'spherical')
+_TOL_REG = 'tol must be > 0 and reg_covar >= 0: {name} must be {expected}'
 
 @config
 class GaussianMixtureSamplerConfig(BaseSamplerConfig):
     "GaussianMixtureSampler: scikit-learn GaussianMixture fitted by EM."
-    n_components: int = 10            # mixture components (reduced to the number of codes if larger)
-    covariance_type: str = 'full'     # 'full', 'tied', 'diag' or 'spherical' (scikit-learn's options)
-    max_iter: int = 2000              # EM iterations
-    tol: float = 1e-3                 # EM convergence threshold on the lower bound
-    reg_covar: float = 1e-6           # added to the covariances' diagonal (keeps them positive definite)
-    n_init: int = 1                   # EM restarts (the best is kept)
-    def __post_init__(self):
-        super().__post_init__()
-        _check_positive_ints(self, ('n_components', 'max_iter', 'n_init'))
-        if self.covariance_type not in COVARIANCE_TYPES:
-            raise ConfigError(f"covariance_type must be one of {list(COVARIANCE_TYPES)}; got {self.covariance_type!r}.")
-        if not self.tol > 0 or not self.reg_covar >= 0: raise ConfigError(f"tol must be > 0 and reg_covar >= 0; got {self.tol}, {self.reg_covar}.")
+    n_components: Annotated[int, Positive] = 10       # mixture components (reduced to the number of codes if larger)
+    covariance_type: Literal['full', 'tied', 'diag', 'spherical'] = 'full'   # scikit-learn's options (COVARIANCE_TYPES)
+    max_iter: Annotated[int, Positive] = 2000         # EM iterations
+    tol: Annotated[float, Range(0, lo_open=True, says=_TOL_REG)] = 1e-3   # EM convergence threshold on the lower bound
+    reg_covar: Annotated[float, Range(0, says=_TOL_REG)] = 1e-6           # added to the covariances' diagonal (keeps them positive definite)
+    n_init: Annotated[int, Positive] = 1              # EM restarts (the best is kept)
 
 # %% ../nbs/40_samplers.ipynb #185314fe
 @SAMPLERS.register
@@ -328,20 +320,18 @@ class FlowDensity(nn.Module):
 @config
 class MAFSamplerConfig(BaseSamplerConfig):
     "MAFSampler: masked autoregressive flow (zuko) fitted by maximum likelihood."
-    n_made: int = 3                   # autoregressive transforms (MADE blocks) of the flow
-    hidden: tuple = (64, 64)          # hidden widths of each MADE
-    epochs: int = 100                 # passes over the codes
-    lr: float = 1e-3                  # Adam learning rate
-    fit_batch_size: int = 128         # codes per gradient step
-    val_fraction: float = 0.1         # codes held out to keep the best epoch (0: keep the last epoch)
+    n_made: Annotated[int, Positive] = 3            # autoregressive transforms (MADE blocks) of the flow
+    hidden: tuple = (64, 64)                        # hidden widths of each MADE
+    epochs: Annotated[int, Positive] = 100          # passes over the codes
+    lr: Annotated[float, Range(0, lo_open=True, says='{name} must be > 0 (a number)')] = 1e-3   # Adam learning rate
+    fit_batch_size: Annotated[int, Positive] = 128  # codes per gradient step
+    val_fraction: Annotated[float, Range(0, 1, hi_open=True, says='{name} must be in [0, 1) (a number)')] = 0.1   # codes held out to keep the best epoch (0: keep the last epoch)
     def __post_init__(self):
+        "`hidden`, which its annotation does not check: a non-empty tuple (a list is converted) of positive ints."
         super().__post_init__()
         self.hidden = tuple(self.hidden)
-        _check_positive_ints(self, ('n_made', 'epochs', 'fit_batch_size'))
         if not self.hidden or not all(isinstance(h, int) and h > 0 for h in self.hidden):
             raise ConfigError(f"hidden must be a non-empty tuple of positive ints, e.g. (64, 64); got {self.hidden!r}.")
-        if not self.lr > 0: raise ConfigError(f"lr must be > 0; got {self.lr}.")
-        if not 0 <= self.val_fraction < 1: raise ConfigError(f"val_fraction must be in [0, 1); got {self.val_fraction}.")
 
 # %% ../nbs/40_samplers.ipynb #9c74dd26
 @SAMPLERS.register
@@ -349,7 +339,7 @@ class MAFSampler(BaseSampler):
     "Masked autoregressive flow (zuko) on the latent codes of the training set: MAFSampler(model, n_made=3, hidden=(64, 64), epochs=100)."
     config_class = MAFSamplerConfig
     def __init__(self, model, sampler_config=None, **kwargs):
-        super().__init__(model, sampler_config, **kwargs); _zuko()   # clear error now if zuko is missing
+        super().__init__(model, sampler_config, **kwargs); import_zuko()   # clear error now if zuko is missing
     def _build_density(self, dim: int, n_made: int, hidden): return FlowDensity(dim, n_made, hidden)
 
 # %% ../nbs/40_samplers.ipynb #0515a108

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .core import ConfigError
 from .io import require_package
-from .data import collate_outputs
+from .data import Batch, collate_outputs
 from .callbacks import TrainingCallback, MetricsHistory, is_main_process
 from fastcore.basics import patch
 
@@ -37,9 +37,8 @@ def image_modalities(model) -> list:
 def grid_batch(dataset, n: int = 8):
     "The first `n` samples of `dataset` (complete ones first, when it has masks) as a batch, drawn under a forked RNG."
     idx = torch.arange(len(dataset))
-    masks = getattr(dataset, 'masks', None)
-    if masks:
-        full = torch.stack([torch.as_tensor(k) for k in masks.values()]).all(0)
+    if getattr(dataset, 'masks', None):
+        full = Batch(data=dataset.data, masks=dataset.masks).observed().all(0)
         idx = torch.cat([idx[full], idx[~full]])
     idx = idx[:n]
     with torch.random.fork_rng(devices=[]):    # a random transform (e.g. dynamic binarisation) must not move the training RNG

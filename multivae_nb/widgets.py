@@ -10,8 +10,8 @@ import torch
 from matplotlib.figure import Figure
 from .core import ConfigError, LatentCode
 from .data import Batch
-from .models.base import _mods
-from .metrics.visualization import _as_images
+from .models.base import modalities_of
+from .metrics.visualization import as_images
 from fastcore.basics import patch
 
 # %% auto #0
@@ -46,7 +46,7 @@ class LatentExplorer:
                  n_sliders: int = 4):      # latent dimensions shown at a time in the widget
         _check_explorer_args(model, dataset, span, n_sliders)
         self.model, self.dataset = model.eval(), dataset
-        self.gen_mod = _mods(model, gen_mod, 'gen_mod')
+        self.gen_mod = modalities_of(model, gen_mod, 'gen_mod')
         self.span, self.n_sliders = float(span), n_sliders
         self.cond = self._check_cond(cond_mod)
         self._load(self._check_sample(sample))
@@ -65,7 +65,7 @@ def _check_sample(self: LatentExplorer, i):
 @patch
 def _check_cond(self: LatentExplorer, cond_mod):
     if cond_mod is None or (isinstance(cond_mod, (list, tuple)) and len(cond_mod) == 0): return []
-    return _mods(self.model, cond_mod, 'cond_mod')
+    return modalities_of(self.model, cond_mod, 'cond_mod')
 
 # %% ../nbs/38_widgets.ipynb #609534ab
 @patch(as_prop=True)
@@ -153,7 +153,7 @@ def _png(fig: Figure) -> bytes:
 def _draw(ax, x: torch.Tensor, title: str):
     "An image modality as an image, anything else as a bar chart of its values (class probabilities for a label)."
     x = x.detach().float().cpu()
-    img = _as_images(x[None].numpy())
+    img = as_images(x[None].numpy())
     if img is not None:
         im = np.clip(img[0], 0, 1)
         ax.imshow(im[..., 0] if im.shape[-1] == 1 else im, cmap='gray_r', vmin=0, vmax=1, interpolation='nearest')

@@ -129,3 +129,22 @@ def test_every_exported_cell_is_followed_by_a_check():
             nxt = next((kinds[j] for j in range(i + 1, len(kinds)) if kinds[j] not in ('hide', 'imports')), None)
             if nxt == 'export': missing.append(f'{p.name} code cell {i}')
     assert len(missing) <= 0, f'exported cells followed directly by another exported cell: {missing[:20]} ({len(missing)} in all)'
+
+
+def _private_imports(path: Path):
+    "Private names (`_x`) that `path` imports, at any depth, from a multivae_nb module: ['from <module> import <name>', ...]."
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or '').startswith('multivae_nb')):
+            for a in node.names:
+                if a.name.startswith('_') and not a.name.startswith('__'): yield f"from {'.' * node.level}{node.module or ''} import {a.name}"
+
+
+def test_no_private_name_imported_across_modules():
+    "A name another module needs is public (documented, in `__all__`); `_names` stay inside their module."
+    bad = [f'{mod}: {imp}' for path, mod in _modules() for imp in _private_imports(path)]
+    assert bad == [], '\n'.join(bad)
+
+
+def test_private_import_check_catches_one(tmp_path):
+    p = tmp_path / 'x.py'; p.write_text('from .base import _helper, check_batch\ndef f():\n    from multivae_nb.flows import _lazy\n')
+    assert list(_private_imports(p)) == ['from .base import _helper', 'from multivae_nb.flows import _lazy']

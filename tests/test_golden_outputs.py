@@ -14,7 +14,7 @@ import torch
 GOLDEN = Path(__file__).resolve().parent / 'golden' / 'models.json'
 DIMS = {'a': (1, 4, 4), 'b': (6,), 'c': (3,)}
 MODELS = ('JMVAE', 'MVAE', 'MMVAE', 'MVTCAE', 'MoPoE', 'MMVAEPlus', 'TELBO', 'JNF', 'JNFDcca')
-EXTRA = {'MoPoE': dict(modalities_specific_dim=2), 'MMVAEPlus': dict(modality_specific_dim=2, K=3), 'MMVAE': dict(K=3),
+EXTRA = {'MoPoE': dict(modalities_specific_dim=2), 'MMVAEPlus': dict(modalities_specific_dim=2, K=3), 'MMVAE': dict(K=3),
          'JNF': dict(joint_stage_epochs=1, nb_epochs_dcca=None) , 'JNFDcca': dict(joint_stage_epochs=1, nb_epochs_dcca=1, embedding_dcca_dim=4), 'TELBO': dict(joint_stage_epochs=1)}
 RTOL, ATOL = 1e-4, 1e-5
 

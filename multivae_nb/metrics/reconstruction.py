@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 from ..core import ConfigError, ModelOutput, config
-from ..models.base import _mods
+from ..models.base import modalities_of
 from .base import Evaluator, EvaluatorConfig
 from fastcore.basics import patch
 
@@ -45,14 +45,15 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size: in
 @config
 class ReconstructionConfig(EvaluatorConfig):
     "MSE and SSIM of unimodal and joint reconstructions."
-    metric: str = 'all'          # 'mse', 'ssim' or 'all'
+    metric: str = 'all'          # 'mse', 'ssim' or 'all' (any case)
     unimodal: bool = True        # reconstruct each modality from itself
     joint: bool = True           # reconstruct each modality from all the (observed) modalities
     use_mean: bool = False       # decode the posterior mean instead of a sample
     data_range: float = 1.0      # L of SSIM (1 for images in [0, 1])
     def __post_init__(self):
+        "The metric's name, lower-cased, is known; something is reconstructed."
         super().__post_init__()
-        self.metric = str(self.metric).lower()
+        self.metric = self.metric.lower()
         if self.metric not in ('mse', 'ssim', 'all'): raise ConfigError(f"metric must be 'mse', 'ssim' or 'all'; got {self.metric!r}.")
         if not (self.unimodal or self.joint): raise ConfigError("Nothing to evaluate: set unimodal=True and/or joint=True.")
 
@@ -70,7 +71,7 @@ class Reconstruction(Evaluator):
     def __init__(self, model, test_dataset, output=None, eval_config: ReconstructionConfig | None = None, sampler=None, callbacks=None,
                  modalities='all'):   # modalities to score
         super().__init__(model, test_dataset, output, eval_config, sampler, callbacks)
-        self.modalities = _mods(model, modalities, 'modalities')
+        self.modalities = modalities_of(model, modalities, 'modalities')
 
 # %% ../../nbs/36_metrics_reconstruction.ipynb #65dc0f16
 @patch

@@ -4,35 +4,35 @@
 
 # %% ../../nbs/37_metrics_visualization.ipynb #c1a1f1aa
 from __future__ import annotations
+from typing import Annotated
 import numpy as np
 import torch
-from ..core import ConfigError, ModelOutput, config
-from ..models.base import _mods
+from ..core import ConfigError, ModelOutput, config, Range, Positive
+from ..models.base import modalities_of
 from .base import Evaluator, EvaluatorConfig, rows_observing
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['VisualizationConfig', 'draw_row', 'Visualization']
+__all__ = ['VisualizationConfig', 'as_images', 'draw_row', 'Visualization']
 
 # %% ../../nbs/37_metrics_visualization.ipynb #f3bf67a1
 @config
 class VisualizationConfig(EvaluatorConfig):
     "Sizes of the sample grids."
-    n_samples: int = 8       # unconditional: samples shown; conditional: generations per test sample (rows per generated modality)
-    n_data_cols: int = 8     # conditional: test samples shown (columns)
+    n_samples: Annotated[int, Positive] = 8     # unconditional: samples shown; conditional: generations per test sample (rows per generated modality)
+    n_data_cols: Annotated[int, Positive] = 8   # conditional: test samples shown (columns)
     cell_size: float = 0.8   # inches per grid cell
     cmap: str = 'gray'       # colour map of single-channel images
-    dpi: int = 100           # of the saved PNGs
-    n_data_cond: int | None = None   # the reference library's name for n_data_cols (overrides it when given)
+    dpi: Annotated[int, Positive] = 100         # of the saved PNGs
+    n_data_cond: Annotated[int | None, Range(0, lo_open=True, says="n_data_cols must be a positive int ({name}, the reference library's name "
+                                                                    "for it, must be {expected})")] = None   # overrides n_data_cols when given
     def __post_init__(self):
+        "n_data_cond, when given, is n_data_cols."
         super().__post_init__()
         if self.n_data_cond is not None: self.n_data_cols = self.n_data_cond
-        for f in ('n_samples', 'n_data_cols', 'dpi'):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ConfigError(f"{f} must be a positive int; got {v!r}.")
 
 # %% ../../nbs/37_metrics_visualization.ipynb #cb9ed3cc
-def _as_images(x: np.ndarray) -> np.ndarray | None:
+def as_images(x: np.ndarray) -> np.ndarray | None:
     "(n, H, W, C) array in [0, 1] if x (n, ...) holds images (channels first or last, or 2-D), else None."
     if x.ndim == 3: return x[..., None]
     if x.ndim == 4:
@@ -72,7 +72,7 @@ def _curve_row(ax, x: np.ndarray):
 def draw_row(ax, x: torch.Tensor, kind: str = 'auto', cmap: str = 'gray', label: str | None = None):
     "Draw a batch x (n, ...) on one axes as a row of n cells: images side by side, class texts ('label') or curves ('vector')."
     x = x.detach().float().cpu().numpy()
-    imgs = _as_images(x) if kind in ('auto', 'image') else None
+    imgs = as_images(x) if kind in ('auto', 'image') else None
     ax.set_xticks([]); ax.set_yticks([])
     for s in ax.spines.values(): s.set_visible(False)
     if imgs is not None: _image_row(ax, imgs, cmap)
@@ -139,8 +139,8 @@ def _first_observing(self: Visualization, S: list) -> dict:
 @patch
 def conditional_samples_subset(self: Visualization, subset, gen_mod='all'):
     "Figure: test samples observing `subset` (columns), their data, and `n_samples` generations of each `gen_mod` modality (saved as PNG)."
-    S = _mods(self.model, subset, 'subset')
-    G = [m for m in self.model.modalities if m not in S] if gen_mod == 'all' else _mods(self.model, gen_mod, 'gen_mod')
+    S = modalities_of(self.model, subset, 'subset')
+    G = [m for m in self.model.modalities if m not in S] if gen_mod == 'all' else modalities_of(self.model, gen_mod, 'gen_mod')
     if not G: raise ConfigError(f"Nothing to generate: the subset {S} holds every modality; pass gen_mod=[...].")
     cfg = self.eval_config
     data = self._first_observing(S)

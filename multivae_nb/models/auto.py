@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 from ..core import MODELS
-from .base import BaseMultiVAE, _read_json
+from .base import BaseMultiVAE, read_saved_json
 
 # %% auto #0
 __all__ = ['AutoModel']
@@ -17,7 +17,7 @@ class AutoModel:
     @staticmethod
     def load_from_folder(folder, allow_pickle: bool = False) -> BaseMultiVAE:
         "Rebuild the model saved in `folder` by `model.save` (networks from registered classes; pickle only if allowed)."
-        info = _read_json(Path(folder) / 'model.json')
+        info = read_saved_json(Path(folder) / 'model.json')
         return MODELS.get(info['model_class']).load_from_folder(folder, allow_pickle=allow_pickle)
 
     @staticmethod

@@ -4,12 +4,13 @@
 
 # %% ../../nbs/10_models_base.ipynb #11483f93
 from __future__ import annotations
+import warnings
 import torch
 from torch import nn
 from typing import Annotated
 from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, normalize_input_dims, MODELS, Positive, NonNegative
 from ..distributions import (make_likelihood, reparameterize, gaussian_log_density, standard_normal_log_density,
-                                        log_mean_exp, product_of_experts, DiagonalLatent, check_support)
+                                        log_mean_exp, product_of_experts, DiagonalLatent, latent_from_encoder, check_support)
 from ..data import DatasetOutput
 from ..io import CheckpointError, sha256_file, atomic_dir_write
 from ..nn import default_encoders, default_decoders
@@ -18,8 +19,9 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_observed', 'check_networks',
-           'check_batch', 'check_targets', 'likelihood_setup', 'annealed_beta', 'load_weights', 'CheckpointError',
-           'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
+           'check_batch', 'check_targets', 'check_call_inputs', 'modalities_of', 'likelihood_setup', 'annealed_beta',
+           'load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage',
+           'MultiStageMixin']
 
 # %% ../../nbs/10_models_base.ipynb #c0f10001
 def _check_base_fields(cfg):
@@ -57,12 +59,20 @@ class BaseMultiVAEConfig(BaseConfig):
         self.rescale_factors = {m: float((self.rescale_factors or {}).get(m, 1.0)) for m in self.input_dims}
         for m in self.input_dims: make_likelihood(self.decoders_dist[m], **self.decoder_dist_params[m])  # validates
 
+# %% ../../nbs/10_models_base.ipynb #fwdchk02
+def _check_call(model, args, kwargs):
+    "Forward pre-hook of every model: on its first call `check_networks`, on every call `check_call_inputs`, unless `model.check_inputs` is False."
+    if not model.check_inputs: return
+    if not model.__dict__.get('_networks_checked'): check_networks(model); model._networks_checked = True
+    check_call_inputs(model, args[0] if args else kwargs.get('inputs'))
+
 # %% ../../nbs/10_models_base.ipynb #8057d77b
 class BaseMultiVAE(ModelSavingMixin, nn.Module):
     "Base of the multimodal VAEs: subclasses implement `posterior` and `forward`; saving and loading come from `ModelSavingMixin`."
     config_class = BaseMultiVAEConfig
     net_roles = ('encoders', 'decoders')   # networks saved/loaded with the model (constructor arguments)
     supports_incomplete_data = False       # can it train on samples with missing modalities?
+    check_inputs = True                    # every call checks its batch first (`_check_call`, a forward pre-hook)
 
     def __init__(self, model_config: BaseMultiVAEConfig, encoders=None, decoders=None):
         super().__init__()
@@ -76,6 +86,7 @@ class BaseMultiVAE(ModelSavingMixin, nn.Module):
         self.rescale_factors = model_config.rescale_factors
         self.encoders = self._module_dict(encoders if encoders is not None else self.default_encoders(), 'encoders')
         self.decoders = self._module_dict(decoders if decoders is not None else default_decoders(self.input_dims, self.latent_dim), 'decoders')
+        self.register_forward_pre_hook(_check_call, with_kwargs=True)
 
     def default_encoders(self): return default_encoders(self.input_dims, self.latent_dim)
 
@@ -141,8 +152,10 @@ def check_networks(model: BaseMultiVAE):
     was = model.training; model.eval()
     try:
         dev = model.device
+        zeros = DatasetOutput(data={m: torch.zeros(2, *s, device=dev) for m, s in model.input_dims.items()})
+        encoder_input = getattr(model, 'unimodal_input', lambda b, m: b['data'][m])   # what encoder m reads (JNF-DCCA: an embedding of x_m)
         for m, s in model.input_dims.items():
-            try: o = model.encoders[m](torch.zeros(2, *s, device=dev))
+            try: o = model.encoders[m](encoder_input(zeros, m))
             except Exception as e:
                 raise ConfigError(f"encoders['{m}'] fails on an input of shape (2, {', '.join(map(str, s))}) from input_dims: {e}") from e
             if tuple(o.embedding.shape) != (2, model.latent_dim):
@@ -162,7 +175,7 @@ def _check_modality(model, m, x, mask=None, check_finite: bool = True):
     if tuple(x.shape[1:]) != model.input_dims[m]: raise ConfigError(_shape_msg(m, x.shape[1:], model.input_dims[m]))
     if not x.is_floating_point():
         raise ConfigError(f"Modality '{m}' has dtype {x.dtype}; models need float tensors (one-hot encode labels, e.g. F.one_hot(y, C).float()).")
-    if check_finite:
+    if check_finite and not bool(torch.isfinite(x.sum())):   # one pass without a copy; a NaN or inf anywhere makes the sum non-finite
         ok = torch.isfinite(x.reshape(len(x), -1)).all(1)
         if mask is not None: ok = ok | ~mask
         if not bool(ok.all()):
@@ -192,6 +205,19 @@ def check_targets(model: BaseMultiVAE, inputs):
     b = DatasetOutput.of(inputs); seen = b.observed(model.modalities)
     for j, m in enumerate(model.modalities):
         check_support(model.likelihoods[m], b.data[m][seen[j].to(b.data[m].device)], m)
+
+# %% ../../nbs/10_models_base.ipynb #fwdchk05
+def check_call_inputs(model: BaseMultiVAE, inputs):
+    "Raise a ConfigError unless `inputs` is a batch that fits `model` (`check_batch`) with at least one sample, each observing a modality."
+    data = inputs.get('data') if isinstance(inputs, dict) else None
+    if isinstance(data, dict) and any(torch.is_tensor(x) and len(x) == 0 for x in data.values()):
+        raise ConfigError("The batch is empty (0 samples); a model is called with at least one sample.")
+    check_batch(model, inputs)
+    if inputs.get('masks') is None: return
+    none = ~DatasetOutput.of(inputs).observed(model.modalities).any(0)
+    if bool(none.any()):
+        raise ConfigError(f"Sample {none.nonzero()[0].item()} of the batch observes none of the modalities {model.modalities} (all its masks are "
+                          "False): there is nothing to learn from it. Leave such samples out of the dataset.")
 
 # %% ../../nbs/10_models_base.ipynb #8d32e029
 @patch
@@ -233,7 +259,7 @@ def recon_log_likelihoods(self: BaseMultiVAE, z, inputs, mods=None, style: dict 
     return out
 
 # %% ../../nbs/10_models_base.ipynb #dda9dc9b
-def _mods(model, mods, what):
+def modalities_of(model, mods, what):
     if mods == 'all' or mods is None: return list(model.modalities)
     if isinstance(mods, str): mods = [mods]
     bad = [m for m in mods if m not in model.modalities]
@@ -241,19 +267,13 @@ def _mods(model, mods, what):
         raise ConfigError(f"{what}={mods!r}: unknown modalities {bad}; use 'all' or a list drawn from {model.modalities}.")
     return [m for m in model.modalities if m in mods]   # canonical order
 
-@patch
-def posterior_distribution(self: BaseMultiVAE, inputs, cond_mod):
-    "q(z | x_S) as a distribution object (`rsample`, `log_prob`, `mean`, `variance`); default: the Gaussian of `posterior`."
-    mu, logvar = self.posterior(inputs, cond_mod)
-    return DiagonalLatent(mu, torch.exp(0.5 * logvar))
-
 # %% ../../nbs/10_models_base.ipynb #lc000013
 @patch
 def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> LatentCode:
     "The LatentCode of z ~ q(z | x_cond_mod), (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`), with the model's private latents."
-    cond_mod = _mods(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
     inputs = zero_fill_missing(inputs)
-    q = self.posterior_distribution(inputs, cond_mod)
+    q = self.posterior(inputs, cond_mod)
     mu = q.mean
     if return_mean: z = mu if N == 1 else mu.expand(N, *mu.shape)
     else: z = q.rsample() if N == 1 else q.rsample(N)
@@ -267,7 +287,7 @@ def decode(self: BaseMultiVAE, z, modalities='all', style: dict | None = None) -
     "Decoder means in data space (probabilities for bernoulli/categorical) of a code `z`: a LatentCode, a dict with z (and private latents) or a tensor (*lead, D)."
     code = LatentCode.of(z); private = style or code.private or {}
     return ModelOutput({m: self.likelihoods[m].mean(self.decoders[m](self.decoder_input(code.z, m, private.get(m))).reconstruction)
-                        for m in _mods(self, modalities, 'modalities')})
+                        for m in modalities_of(self, modalities, 'modalities')})
 
 # %% ../../nbs/10_models_base.ipynb #a3a7e423
 @patch
@@ -285,7 +305,10 @@ def sample_prior(self: BaseMultiVAE, n: int) -> torch.Tensor: return torch.randn
 def log_prior(self: BaseMultiVAE, z) -> torch.Tensor: return standard_normal_log_density(z)
 
 @patch
-def posterior(self: BaseMultiVAE, inputs, cond_mod): raise NotImplementedError(f"{type(self).__name__} must implement posterior(inputs, cond_mod)")
+def posterior(self: BaseMultiVAE, inputs, cond_mod):
+    "q(z | x_S) as a latent distribution (`rsample`, `log_prob`, `mean`, `variance`), e.g. a `DiagonalLatent`: what every model implements."
+    raise NotImplementedError(f"{type(self).__name__} must implement posterior(inputs, cond_mod), returning q(z | x_S) as a latent distribution "
+                              "(e.g. DiagonalLatent(mu, sigma)).")
 
 # %% ../../nbs/10_models_base.ipynb #lc000021
 @patch
@@ -301,7 +324,7 @@ def generate_from_prior(self: BaseMultiVAE, n_samples: int, decode: bool = True)
 # %% ../../nbs/10_models_base.ipynb #ca9b3844
 def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
     "Checked arguments of an importance-sampling estimate: (proposal modalities, target modalities, zero-filled batch)."
-    S, T = _mods(self, proposal_mod, 'proposal_mod'), _mods(self, target_mod, 'target_mod')
+    S, T = modalities_of(self, proposal_mod, 'proposal_mod'), modalities_of(self, target_mod, 'target_mod')
     if K < 1 or batch_size_K < 1: raise ConfigError(f"K and batch_size_K must be >= 1; got K={K}, batch_size_K={batch_size_K}.")
     check_batch(self, inputs, sorted(set(S) | set(T), key=self.modalities.index))
     return S, T, zero_fill_missing(inputs)
@@ -309,7 +332,7 @@ def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
 @patch
 def importance_proposal(self: BaseMultiVAE, inputs, cond_mod):
     "The proposal of the importance-sampling estimates: q(z | x_S) itself by default (a model whose posterior has no exact density overrides this)."
-    return self.posterior_distribution(inputs, cond_mod)
+    return self.posterior(inputs, cond_mod)
 
 # %% ../../nbs/10_models_base.ipynb #c0f10016
 @patch
@@ -342,8 +365,15 @@ def annealed_beta(beta: float, warmup: float, epoch: int | None, batch_ratio: fl
 # %% ../../nbs/10_models_base.ipynb #compat02
 from .stages import TrainingStage, MultiStageMixin
 from ..io import read_verified
-from .saving import load_weights, _net_specs, _build_net, _write_model, _read_json
+from .saving import load_weights, network_spec, build_network, write_model_folder, read_saved_json
 _all_ = ['load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
+
+@patch
+def posterior_distribution(self: BaseMultiVAE, inputs, cond_mod):
+    "Deprecated name of `posterior` (the one posterior hook; earlier versions had both)."
+    warnings.warn(f"{type(self).__name__}.posterior_distribution is deprecated: use posterior(inputs, cond_mod), which returns the same "
+                  "distribution.", DeprecationWarning, stacklevel=2)
+    return self.posterior(inputs, cond_mod)
 
 def __getattr__(name):
     if name == 'AutoModel':
@@ -354,5 +384,7 @@ def __getattr__(name):
 # %% ../../nbs/10_models_base.ipynb #lc000031
 @patch
 def draw_private(self: BaseMultiVAE, m, lead, like=None) -> torch.Tensor | None:
-    "The earlier name of `sample_private` (None for a model without private latents)."
+    "Deprecated name of `sample_private` (None for a model without private latents)."
+    warnings.warn(f"{type(self).__name__}.draw_private is deprecated: use sample_private(m, lead) (models with private latents).",
+                  DeprecationWarning, stacklevel=2)
     return self.sample_private(m, lead) if self.private_dim else None

@@ -12,7 +12,7 @@ from ..core import Range, Positive, NonNegative
 from typing import Annotated, Literal
 from ..distributions import (gaussian_kl, gaussian_log_density, standard_normal_log_density, reparameterize, log_mean_exp,
                                        DiagonalLatent)
-from .base import BaseMultiVAEConfig, masks_of, _mods
+from .base import BaseMultiVAEConfig, masks_of, modalities_of
 from .joint import JointEncoderModel
 from ..flows import MAF
 from .stages import MultiStageMixin, TrainingStage
@@ -296,9 +296,9 @@ def _flows_posterior(self: JNF, inputs, cond_mod, masks):
 
 # %% ../../nbs/18_models_jnf.ipynb #0705274b
 @patch
-def posterior_distribution(self: JNF, inputs, cond_mod):
+def posterior(self: JNF, inputs, cond_mod):
     "q(z | x_S): joint Gaussian (all modalities, complete samples), one flow (|S| = 1) or the product of the observed flows (SIR)."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
     masks = masks_of(inputs, cond_mod)
     if masks is not None and not bool(masks.any(0).all()):
         i = (~masks.any(0)).nonzero()[0].item()
@@ -310,11 +310,6 @@ def posterior_distribution(self: JNF, inputs, cond_mod):
         if masks is None: return joint
     q = self._flows_posterior(inputs, cond_mod, masks)
     return _RowMix(joint, q, masks.all(0)) if full else q
-
-# %% ../../nbs/18_models_jnf.ipynb #617179e1
-@patch
-def posterior(self: JNF, inputs, cond_mod):
-    raise ConfigError("JNF's posteriors are not Gaussian (flows); use posterior_distribution(inputs, cond_mod), encode or predict.")
 
 # %% ../../nbs/18_models_jnf.ipynb #a3d2a162
 @patch
@@ -337,7 +332,7 @@ def _exact_density(q):
 @patch
 def importance_proposal(self: JNF, inputs, cond_mod):
     "q(z | x_S) with an exact density for likelihood estimates: joint Gaussian, one flow, or the Gaussian proposal of the product of flows."
-    return _exact_density(self.posterior_distribution(inputs, cond_mod))
+    return _exact_density(self.posterior(inputs, cond_mod))
 
 # %% ../../nbs/18_models_jnf.ipynb #6bc4572a
 @patch

@@ -7,9 +7,9 @@ from __future__ import annotations
 import torch
 from fastcore.basics import patch
 from ..core import ConfigError
-from ..distributions import product_of_experts
+from ..distributions import product_of_experts, latent_from_encoder
 from ..nn import JointMLPEncoder, default_encoders
-from .base import BaseMultiVAE, masks_of, _mods, check_observed
+from .base import BaseMultiVAE, masks_of, modalities_of, check_observed
 
 # %% auto #0
 __all__ = ['JointEncoderModel']
@@ -55,14 +55,13 @@ def _joint_where_complete(model, inputs, masks, mu, lv):
 @patch
 def posterior(self: JointEncoderModel, inputs, cond_mod):
     "q(z | x_S): the joint encoder for samples with every modality, else the product of the observed unimodal experts in S."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
     masks = masks_of(inputs, cond_mod)
     full = len(cond_mod) == len(self.modalities)
     if full and masks is None:
-        o = self.joint_encoder(inputs['data']); return o.embedding, o.log_covariance
+        o = self.joint_encoder(inputs['data']); return latent_from_encoder(o.embedding, o.log_covariance)
     _check_observed(masks, cond_mod)
     mus, lvs = self.unimodal_experts(inputs, cond_mod)
-    if len(cond_mod) == 1: return mus[0], lvs[0]
-    mu, lv = product_of_experts(mus, lvs, masks, prior_expert=False)
+    mu, lv = (mus[0], lvs[0]) if len(cond_mod) == 1 else product_of_experts(mus, lvs, masks, prior_expert=False)
     if full: mu, lv = _joint_where_complete(self, inputs, masks, mu, lv)   # complete samples of a mixed batch still use the joint encoder
-    return mu, lv
+    return latent_from_encoder(mu, lv)

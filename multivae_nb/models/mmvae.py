@@ -11,7 +11,7 @@ from ..core import ConfigError, ModelOutput, config, MODELS
 from ..core import Range, Positive, NonNegative
 from typing import Annotated, Literal
 from ..distributions import (LATENT_DISTS, IW_ESTIMATORS, latent_from_encoder, MixtureLatent, importance_weighted)
-from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, _mods, zero_fill_missing
+from .base import BaseMultiVAE, BaseMultiVAEConfig, masks_of, modalities_of, zero_fill_missing
 from fastcore.basics import patch
 
 # %% auto #0
@@ -58,9 +58,9 @@ def unimodal_posteriors(self: MMVAE, inputs, mods=None):
 
 # %% ../../nbs/13_models_mmvae.ipynb #d9a55835
 @patch
-def posterior_distribution(self: MMVAE, inputs, cond_mod):
+def posterior(self: MMVAE, inputs, cond_mod):
     "q(z | x_S): the uniform mixture of the observed experts of S."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
     return MixtureLatent(self.unimodal_posteriors(inputs, cond_mod), masks_of(inputs, cond_mod))
 
 # %% ../../nbs/13_models_mmvae.ipynb #c9cd2f48

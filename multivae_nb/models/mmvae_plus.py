@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from ..distributions import (LATENT_DISTS, IW_ESTIMATORS, DiagonalLatent, latent_from_encoder, MixtureLatent,
                                        importance_weighted, log_mean_exp)
 from ..nn import MLPEncoder, default_decoders
-from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, check_batch, masks_of, _mods, likelihood_setup,
+from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, check_batch, masks_of, modalities_of, likelihood_setup,
                                      zero_fill_missing)
 
 # %% auto #0
@@ -24,16 +24,16 @@ __all__ = ['PRIVATE_SOURCES', 'MMVAEPlusConfig', 'MMVAEPlus']
 PRIVATE_SOURCES = ('prior', 'auxiliary')
 
 def _check_mmvae_plus_options(cfg):
-    "MMVAE+'s rule beyond the annotations: `modality_specific_dim` is required."
-    if cfg.modality_specific_dim is None:
-        raise ConfigError("MMVAEPlusConfig needs modality_specific_dim, the size of each private latent w_m, e.g. modality_specific_dim=10.")
+    "MMVAE+'s rule beyond the annotations: `modalities_specific_dim` is required."
+    if cfg.modalities_specific_dim is None:
+        raise ConfigError("MMVAEPlusConfig needs modalities_specific_dim, the size of each private latent w_m, e.g. modalities_specific_dim=10.")
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #1d189168
 @config
 class MMVAEPlusConfig(BaseMultiVAEConfig):
     "MMVAE+: shared latent with a mixture-of-experts posterior, private latents, auxiliary priors for cross-modal reconstructions."
-    _renamed_fields = {'warmup': 'kl_warmup_epochs'}   # the old name, still accepted (DeprecationWarning)
-    modality_specific_dim: Annotated[int | None, Range(1, says='{name} must be an int >= 1')] = None  # size of each private latent w_m (required)
+    _renamed_fields = {'warmup': 'kl_warmup_epochs', 'modality_specific_dim': 'modalities_specific_dim'}   # old names, still accepted (DeprecationWarning)
+    modalities_specific_dim: Annotated[int | None, Range(1, says='{name} must be an int >= 1')] = None  # size of each private latent w_m (required)
     K: Annotated[int, Range(1)] = 10                  # importance samples per modality (stratum)
     beta: Annotated[float, Range(0, says='{name} must be >= 0')] = 1.0  # weight of log p(z)p(w_m) - log q(z|X)q(w_m|x_m) in the log-weights
     estimator: Literal['iwae', 'dreg'] = 'dreg'       # 'dreg' (doubly reparameterised: lower variance, biased with the mixture) or 'iwae' (exact gradient)
@@ -54,18 +54,17 @@ class MMVAEPlus(BaseMultiVAE):
     supports_incomplete_data = True
     def __init__(self, model_config: MMVAEPlusConfig, encoders=None, decoders=None):
         if isinstance(model_config, MMVAEPlusConfig) and decoders is None:   # decoders read [z, w_m]
-            decoders = default_decoders(model_config.input_dims, model_config.latent_dim + model_config.modality_specific_dim)
+            decoders = default_decoders(model_config.input_dims, model_config.latent_dim + model_config.modalities_specific_dim)
         super().__init__(model_config, encoders, decoders)
-        Dz, Dw = model_config.latent_dim, model_config.modality_specific_dim
-        self.style_dim = Dw   # the size of the private latents under MoPoE's name
+        Dz, Dw = model_config.latent_dim, model_config.modalities_specific_dim
         self.prior_scale_param = nn.Parameter(torch.zeros(Dz + Dw), requires_grad=model_config.learn_shared_prior)  # p(z)p(w_m)
         self.aux_prior_scale_params = nn.ParameterDict({m: nn.Parameter(torch.zeros(Dw), requires_grad=model_config.learn_modality_prior)
                                                         for m in self.modalities})                                  # r_m(w_m)
     @property
-    def private_dim(self) -> int: return self.model_config.modality_specific_dim   # the base's: the size of each private latent w_m
+    def private_dim(self) -> int: return self.model_config.modalities_specific_dim   # the base's: the size of each private latent w_m
     def default_encoders(self):
-        "An `MLPEncoder` per modality with a private head of size `modality_specific_dim`."
-        return nn.ModuleDict({m: MLPEncoder(s, self.latent_dim, style_dim=self.model_config.modality_specific_dim)
+        "An `MLPEncoder` per modality with a private head of size `modalities_specific_dim`."
+        return nn.ModuleDict({m: MLPEncoder(s, self.latent_dim, style_dim=self.model_config.modalities_specific_dim)
                               for m, s in self.input_dims.items()})
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #884f42c8
@@ -103,7 +102,7 @@ def unimodal_posteriors(self: MMVAEPlus, inputs, mods=None) -> tuple:
     for m in mods:
         o = self.encoders[m](inputs['data'][m])
         if o.get('style_embedding') is None or o.style_embedding.shape[-1] != self.private_dim:
-            raise ConfigError(f"encoders['{m}'] must also return style_embedding/style_log_covariance of size modality_specific_dim="
+            raise ConfigError(f"encoders['{m}'] must also return style_embedding/style_log_covariance of size modalities_specific_dim="
                               f"{self.private_dim} (the private latent); e.g. MLPEncoder(..., style_dim={self.private_dim}).")
         outs.append(o)
     st = lambda k: torch.stack([o[k] for o in outs])
@@ -112,9 +111,9 @@ def unimodal_posteriors(self: MMVAEPlus, inputs, mods=None) -> tuple:
 
 # %% ../../nbs/16_models_mmvae_plus.ipynb #6595b504
 @patch
-def posterior_distribution(self: MMVAEPlus, inputs, cond_mod):
+def posterior(self: MMVAEPlus, inputs, cond_mod):
     "q(z | x_S): the uniform mixture of the observed experts of S (shared latent only), holding the private posteriors of S in `private_posteriors`."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
     qz, qw = self.unimodal_posteriors(inputs, cond_mod)
     q = MixtureLatent(qz, masks_of(inputs, cond_mod)); q.private_posteriors = qw
     return q

@@ -10,7 +10,7 @@ from ..core import Range, Positive, NonNegative
 from typing import Annotated, Literal
 from ..distributions import (gaussian_kl, reparameterize, product_of_experts, subset_products, subsets, DiagonalLatent, MixtureLatent,
                                        gaussian_log_density, standard_normal_log_density, log_mean_exp)
-from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing, check_batch,
+from .base import (BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, modalities_of, zero_fill_missing, check_batch,
                                     likelihood_setup)
 from ..nn import default_encoders, default_decoders
 from fastcore.basics import patch
@@ -74,16 +74,16 @@ class MoPoE(BaseMultiVAE):
     supports_incomplete_data = True
 
     def __init__(self, model_config: MoPoEConfig, encoders=None, decoders=None):
-        self.style_dim = getattr(model_config, 'modalities_specific_dim', None) or 0
-        if decoders is None and self.style_dim and isinstance(model_config, MoPoEConfig):
-            decoders = default_decoders(model_config.input_dims, model_config.latent_dim + self.style_dim)
+        d = getattr(model_config, 'modalities_specific_dim', None) or 0
+        if decoders is None and d and isinstance(model_config, MoPoEConfig):
+            decoders = default_decoders(model_config.input_dims, model_config.latent_dim + d)
         super().__init__(model_config, encoders, decoders)
         self.subset_names = model_config.subsets or [list(s) for s in subsets(self.modalities)]
         self.register_buffer('subset_masks', torch.tensor([[m in s for m in self.modalities] for s in self.subset_names]), persistent=False)
 
-    def default_encoders(self): return default_encoders(self.input_dims, self.latent_dim, style_dim=self.style_dim)
+    def default_encoders(self): return default_encoders(self.input_dims, self.latent_dim, style_dim=self.private_dim)
     @property
-    def private_dim(self) -> int: return self.style_dim   # the base's: the size of each private latent w_m (0: none)
+    def private_dim(self) -> int: return self.model_config.modalities_specific_dim or 0   # the base's: the size of each private latent w_m (0: none)
 
 # %% ../../nbs/15_models_mopoe.ipynb #b0986ded
 @patch
@@ -138,10 +138,10 @@ def _mixture_posterior(self: MoPoE, inputs, cond):
 
 # %% ../../nbs/15_models_mopoe.ipynb #b45226d1
 @patch
-def posterior_distribution(self: MoPoE, inputs, cond_mod):
+def posterior(self: MoPoE, inputs, cond_mod):
     """q(z | x_C). C = all modalities: the joint posterior, the uniform mixture of the PoEs of the subsets within the observed modalities (prior expert
     only for the full set). A proper subset C: the PoE of C's observed experts (`conditional_posterior='poe'`), or that mixture restricted to C ('mixture')."""
-    cond = _mods(self, cond_mod, 'cond_mod')
+    cond = modalities_of(self, cond_mod, 'cond_mod')
     if len(cond) < len(self.modalities) and self.model_config.conditional_posterior == 'poe': return self._poe_posterior(inputs, cond)
     return self._mixture_posterior(inputs, cond)
 
@@ -168,8 +168,8 @@ def _reconstructions(self: MoPoE, outs, data, z, obs):
     recon, kl_style = 0., 0.
     for j, m in enumerate(self.modalities):
         h = z
-        if self.style_dim:
-            smu, slv = _style(outs[j], m, self.style_dim)
+        if self.private_dim:
+            smu, slv = _style(outs[j], m, self.private_dim)
             h = torch.cat([z, reparameterize(smu, slv)], -1)                        # [z, w_m], w_m ~ q(w_m | x_m)
             kl_style = kl_style + torch.where(obs[j], gaussian_kl(smu, slv), zero)
         ll = self.likelihoods[m].log_prob(self.decoders[m](h).reconstruction, data[m])
@@ -183,7 +183,7 @@ def _loss_output(self: MoPoE, recon, kl, kl_style, epoch, batch_ratio) -> ModelO
     beta = annealed_beta(self.model_config.beta, self.model_config.kl_warmup_epochs, epoch, batch_ratio, per_batch=True)
     objective = recon - beta * (kl + self.model_config.beta_style * kl_style)
     metrics = {'recon': -recon.mean().detach(), 'kl': kl.mean().detach(), 'beta': torch.tensor(beta)}
-    if self.style_dim: metrics['kl_style'] = kl_style.mean().detach()
+    if self.private_dim: metrics['kl_style'] = kl_style.mean().detach()
     return ModelOutput(loss=-objective.mean(), metrics=metrics)
 
 # %% ../../nbs/15_models_mopoe.ipynb #c69ae06d
@@ -206,13 +206,13 @@ def forward(self: MoPoE, inputs, epoch: int | None = None, batch_ratio: float = 
 @patch
 def sample_private(self: MoPoE, m, lead) -> torch.Tensor:
     "w_m ~ N(0, I) of shape (*lead, d_w): the prior of the private latents."
-    return torch.randn(*lead, self.style_dim, device=self.device)
+    return torch.randn(*lead, self.private_dim, device=self.device)
 
 # %% ../../nbs/15_models_mopoe.ipynb #b2643c89
 @patch
 def private_latents(self: MoPoE, inputs, cond_mod, mods, lead, return_mean=False) -> dict:
     "{m: w_m (*lead, d_w)} for `mods`: from q(w_m | x_m) where m is in cond_mod and observed, else from N(0, I) (means with `return_mean`)."
-    inputs = zero_fill_missing(inputs); masks = inputs.get('masks'); d = self.style_dim; out = {}
+    inputs = zero_fill_missing(inputs); masks = inputs.get('masks'); d = self.private_dim; out = {}
     ref = next(iter(inputs['data'].values()))
     for m in mods:
         w = torch.zeros(*lead, d, device=ref.device) if return_mean else torch.randn(*lead, d, device=ref.device)
@@ -227,14 +227,14 @@ def private_latents(self: MoPoE, inputs, cond_mod, mods, lead, return_mean=False
 @patch
 def private_code(self: MoPoE, inputs, cond_mod, q, lead, return_mean: bool = False) -> dict | None:
     "{m: w_m (*lead, d_w)} for every modality (`private_latents`), drawn after z; None without private latents."
-    return self.private_latents(inputs, cond_mod, self.modalities, lead, return_mean) if self.style_dim else None
+    return self.private_latents(inputs, cond_mod, self.modalities, lead, return_mean) if self.private_dim else None
 
 # %% ../../nbs/15_models_mopoe.ipynb #5355919c
 @patch
 def _add_private_targets(self: MoPoE, lw, z, qw, data, masks, T):
     "lw + sum_{m in T} log p(x_m | z, w_m) (observed x_m), w_m ~ q(w_m | x_m) (+ its density ratio) if m is in qw and observed, else N(0, I)."
     for m in T:
-        eps = torch.randn(*z.shape[:-1], self.style_dim, dtype=z.dtype, device=z.device)
+        eps = torch.randn(*z.shape[:-1], self.private_dim, dtype=z.dtype, device=z.device)
         w = eps
         if m in qw:
             smu, slv = qw[m]; wq = smu + torch.exp(0.5 * slv) * eps
@@ -251,11 +251,11 @@ def _add_private_targets(self: MoPoE, lw, z, qw, data, masks, T):
 @torch.no_grad()
 def log_likelihood(self: MoPoE, inputs, K: int = 1000, batch_size_K: int = 100, proposal_mod='all', target_mod='all') -> torch.Tensor:
     "Per-sample importance-sampling estimate of log p(x_target) with proposal q(z | x_proposal) (and the private latents' proposals); shape (B,)."
-    if not self.style_dim: return BaseMultiVAE.log_likelihood(self, inputs, K, batch_size_K, proposal_mod, target_mod)
+    if not self.private_dim: return BaseMultiVAE.log_likelihood(self, inputs, K, batch_size_K, proposal_mod, target_mod)
     S, T, inputs = likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod)
     data, masks = inputs['data'], inputs.get('masks')
-    q = self.posterior_distribution(inputs, S)
-    qw = {m: _style(self.encoders[m](data[m]), m, self.style_dim) for m in T if m in S}
+    q = self.posterior(inputs, S)
+    qw = {m: _style(self.encoders[m](data[m]), m, self.private_dim) for m in T if m in S}
     lws = []
     for k0 in range(0, K, batch_size_K):
         z = q.rsample(min(batch_size_K, K - k0))                                   # (k, B, D)

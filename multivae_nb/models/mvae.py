@@ -6,8 +6,8 @@
 from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
-from ..distributions import gaussian_kl, reparameterize, product_of_experts, subset_products, subsets
-from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing
+from ..distributions import gaussian_kl, reparameterize, product_of_experts, subset_products, subsets, latent_from_encoder
+from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, modalities_of, zero_fill_missing
 from fastcore.basics import patch
 from ..core import Range, Positive, NonNegative
 from typing import Annotated, Literal
@@ -50,8 +50,8 @@ class MVAE(BaseMultiVAE):
 @patch
 def posterior(self: MVAE, inputs, cond_mod):
     "q(z | x_S) = PoE of the prior and the observed experts in S."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
-    return product_of_experts(*self.unimodal_experts(inputs, cond_mod), masks_of(inputs, cond_mod), prior_expert=True)
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
+    return latent_from_encoder(*product_of_experts(*self.unimodal_experts(inputs, cond_mod), masks_of(inputs, cond_mod), prior_expert=True))
 
 # %% ../../nbs/12_models_mvae.ipynb #24375d01
 @patch

@@ -6,8 +6,8 @@
 from __future__ import annotations
 import torch
 from ..core import ConfigError, ModelOutput, config, MODELS
-from ..distributions import gaussian_kl, reparameterize, product_of_experts
-from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, _mods, zero_fill_missing, check_observed
+from ..distributions import gaussian_kl, reparameterize, product_of_experts, latent_from_encoder
+from .base import BaseMultiVAE, BaseMultiVAEConfig, annealed_beta, masks_of, modalities_of, zero_fill_missing, check_observed
 from fastcore.basics import patch
 from ..core import Range, Positive, NonNegative
 from typing import Annotated, Literal
@@ -41,11 +41,11 @@ def _check_observed(masks, cond_mod):
 @patch
 def posterior(self: MVTCAE, inputs, cond_mod):
     "q(z | x_S): product of the observed experts of S (no prior expert)."
-    cond_mod = _mods(self, cond_mod, 'cond_mod')
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod')
     mus, lvs = self.unimodal_experts(inputs, cond_mod)
     masks = masks_of(inputs, cond_mod)
     _check_observed(masks, cond_mod)
-    return product_of_experts(mus, lvs, masks, prior_expert=False)
+    return latent_from_encoder(*product_of_experts(mus, lvs, masks, prior_expert=False))
 
 # %% ../../nbs/14_models_mvtcae.ipynb #8764a0b3
 def _cond_kls(mu, lv, mus, lvs, obs):

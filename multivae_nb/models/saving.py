@@ -9,29 +9,29 @@ from pathlib import Path
 import torch
 from torch import nn
 from safetensors.torch import save_model, load_model
-from ..core import MODELS
+from ..core import MODELS, ConfigError
 from ..io import CheckpointError, sha256_file, atomic_dir_write
 from ..nn import build_architecture, ConfigurableModule
 import multivae_nb
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['ModelSavingMixin', 'load_weights']
+__all__ = ['ModelSavingMixin', 'network_spec', 'build_network', 'write_model_folder', 'read_saved_json', 'load_weights']
 
 # %% ../../nbs/10a_models_saving.ipynb #a1000006
 class ModelSavingMixin:
     "Saving and loading of a `BaseMultiVAE` (a base class of it): `save`, `load_from_folder`, and the Hub's `push_to_hf_hub` / `load_from_hf_hub`."
 
 # %% ../../nbs/10a_models_saving.ipynb #df6c76f8
-def _net_specs(net):
+def network_spec(net):
     "Spec of a network or ModuleDict of networks; None if any part needs pickle."
     if isinstance(net, nn.ModuleDict):
-        specs = {m: _net_specs(n) for m, n in net.items()}
+        specs = {m: network_spec(n) for m, n in net.items()}
         return None if any(s is None for s in specs.values()) else {'modules': specs}
     return net.architecture_spec() if isinstance(net, ConfigurableModule) else None
 
-def _build_net(spec):
-    if 'modules' in spec: return nn.ModuleDict({m: _build_net(s) for m, s in spec['modules'].items()})
+def build_network(spec):
+    if 'modules' in spec: return nn.ModuleDict({m: build_network(s) for m, s in spec['modules'].items()})
     return build_architecture(spec)
 
 # %% ../../nbs/10a_models_saving.ipynb #a1000011
@@ -41,7 +41,7 @@ def _role_specs(model, folder, allow_pickle=False):
     for role in model.net_roles:
         net = getattr(model, role)
         if net is None: archs[role] = None; continue
-        spec = _net_specs(net)
+        spec = network_spec(net)
         if spec is None:
             if not allow_pickle:
                 raise CheckpointError(f"The {role} of this model include a network that is not a registered library class with JSON-able "
@@ -52,7 +52,7 @@ def _role_specs(model, folder, allow_pickle=False):
     return archs, pickled
 
 # %% ../../nbs/10a_models_saving.ipynb #a1000014
-def _write_model(self, folder, allow_pickle=False):
+def write_model_folder(self, folder, allow_pickle=False):
     "Write the config, the networks' specs (pickles if allowed), the safetensors weights and model.json into `folder`."
     self.model_config.save_json(folder / 'model_config.json')
     archs, pickled = _role_specs(self, folder, allow_pickle)
@@ -65,9 +65,9 @@ def _write_model(self, folder, allow_pickle=False):
 @patch
 def save(self: ModelSavingMixin, folder, allow_pickle: bool = False):
     "Save config, architectures and safetensors weights to `folder` (atomically)."
-    atomic_dir_write(folder, lambda tmp: _write_model(self, tmp, allow_pickle))
+    atomic_dir_write(folder, lambda tmp: write_model_folder(self, tmp, allow_pickle))
 
-def _read_json(path):
+def read_saved_json(path):
     if not path.exists(): raise CheckpointError(f"{path} is missing: {path.parent} is not a saved model folder (expected model.json, model_config.json, model.safetensors).")
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise CheckpointError(f"{path} is corrupt ({e}); re-save the model or use another checkpoint.") from None
@@ -75,13 +75,22 @@ def _read_json(path):
 # %% ../../nbs/10a_models_saving.ipynb #a1000018
 def load_weights(model, folder):
     "Load the verified safetensors weights of a saved model folder into an existing `model` (no rebuild, no pickle)."
-    folder = Path(folder); info = _read_json(folder / 'model.json'); w = folder / 'model.safetensors'
+    folder = Path(folder); info = read_saved_json(folder / 'model.json'); w = folder / 'model.safetensors'
     if not w.exists(): raise CheckpointError(f"{w} is missing.")
     if sha256_file(w) != info['weights_sha256']:
         raise CheckpointError(f"{w} is corrupt (its SHA-256 does not match model.json); re-save the model or use another checkpoint.")
     try: load_model(model, str(w), strict=True)
     except Exception as e: raise CheckpointError(f"Could not load the weights {w} into {type(model).__name__}: {e}") from e
     return model
+
+# %% ../../nbs/10a_models_saving.ipynb #unpkl002
+def _unpickle(path):
+    "The networks pickled in `path`; a CheckpointError naming the class this process lacks when pickle cannot find it."
+    try: return torch.load(path, weights_only=False)
+    except (AttributeError, ImportError) as e:   # ModuleNotFoundError is an ImportError
+        raise CheckpointError(f"{path} holds pickled networks of a class this process cannot find ({e}). Pickle stores classes by name: define or "
+                              "import the same class (same module and name as when the model was saved) before loading, or register the classes "
+                              "(@ARCHITECTURES.register) and re-save without pickle.") from None
 
 # %% ../../nbs/10a_models_saving.ipynb #a1000019
 def _saved_nets(mcls, folder, info, allow_pickle=False) -> dict:
@@ -92,22 +101,33 @@ def _saved_nets(mcls, folder, info, allow_pickle=False) -> dict:
             if not allow_pickle:
                 raise CheckpointError(f"{folder}/{role}.pkl holds pickled custom networks; unpickling runs code from the file. "
                                       "Pass allow_pickle=True only if you trust its source, or register the classes and re-save.")
-            nets[role] = torch.load(folder / f'{role}.pkl', weights_only=False)
-        elif info['architectures'].get(role) is not None: nets[role] = _build_net(info['architectures'][role])
+            nets[role] = _unpickle(folder / f'{role}.pkl')
+        elif info['architectures'].get(role) is not None: nets[role] = build_network(info['architectures'][role])
     return nets
+
+# %% ../../nbs/10a_models_saving.ipynb #svfit002
+def _check_saved_fit(model, folder):
+    "A CheckpointError if the networks rebuilt from a saved folder do not fit its config (`check_networks`)."
+    from multivae_nb.models.base import check_networks
+    try: check_networks(model)
+    except ConfigError as e:
+        raise CheckpointError(f"{folder}: its model_config.json does not fit its networks ({e}). The folder was edited or mixed from two saves; "
+                              "re-save the model.") from None
 
 # %% ../../nbs/10a_models_saving.ipynb #c6f32295
 @patch(cls_method=True)
 def load_from_folder(cls: ModelSavingMixin, folder, allow_pickle: bool = False):
     "Rebuild a model saved with `save` (networks from their registered classes; pickle only if allowed)."
     folder = Path(folder)
-    info = _read_json(folder / 'model.json')
+    info = read_saved_json(folder / 'model.json')
     mcls = MODELS.get(info['model_class'])
     if not issubclass(mcls, cls):
         raise CheckpointError(f"{folder} holds a {info['model_class']}, not a {cls.__name__}; use {info['model_class']}.load_from_folder or AutoModel.")
-    _read_json(folder / 'model_config.json')
+    read_saved_json(folder / 'model_config.json')
     cfg = mcls.config_class.from_json(folder / 'model_config.json')
-    return load_weights(mcls(cfg, **_saved_nets(mcls, folder, info, allow_pickle)), folder)
+    model = mcls(cfg, **_saved_nets(mcls, folder, info, allow_pickle))
+    _check_saved_fit(model, folder)
+    return load_weights(model, folder)
 
 # %% ../../nbs/10a_models_saving.ipynb #hubm0002
 @patch

@@ -9,7 +9,7 @@ from fastcore.basics import patch
 from ..core import ConfigError
 
 # %% auto #0
-__all__ = ['TrainingStage', 'MultiStageMixin']
+__all__ = ['TrainingStage', 'in_modules', 'frozen_roots', 'MultiStageMixin']
 
 # %% ../../nbs/10b_models_stages.ipynb #721a9467
 @dataclasses.dataclass(frozen=True)
@@ -20,14 +20,14 @@ class TrainingStage:
     epochs: int | None = None    # epochs of this stage; None: the epochs left of the trainer's num_epochs (at most one stage)
 
 # %% ../../nbs/10b_models_stages.ipynb #4b5680c9
-def _trained(name, prefixes): return any(name == p or name.startswith(p + '.') for p in prefixes)
+def in_modules(name, prefixes): return any(name == p or name.startswith(p + '.') for p in prefixes)
 
 # %% ../../nbs/10b_models_stages.ipynb #fc0f81ee
-def _frozen_roots(module):
+def frozen_roots(module):
     "The largest sub-modules all of whose parameters are frozen."
     ps = list(module.parameters())
     if ps and not any(p.requires_grad for p in ps): return [module]
-    return [r for c in module.children() for r in _frozen_roots(c)]
+    return [r for c in module.children() for r in frozen_roots(c)]
 
 # %% ../../nbs/10b_models_stages.ipynb #3fdd1716
 class MultiStageMixin:
@@ -59,9 +59,9 @@ def stage_spec(self: MultiStageMixin, name: str) -> TrainingStage:
 def stage_parameter_names(self: MultiStageMixin, name: str) -> list:
     "Names of the parameters the stage `name` trains."
     st = self.stage_spec(name)
-    names = [n for n, _ in self.named_parameters() if _trained(n, st.trains)]
+    names = [n for n, _ in self.named_parameters() if in_modules(n, st.trains)]
     for p in st.trains:
-        if not any(_trained(n, (p,)) for n, _ in self.named_parameters()):
+        if not any(in_modules(n, (p,)) for n, _ in self.named_parameters()):
             raise ConfigError(f"Stage '{name}' of {type(self).__name__} trains '{p}', which names no parameter of the model.")
     return names
 
@@ -72,7 +72,7 @@ def set_stage(self: MultiStageMixin, name: str):
     keep = set(self.stage_parameter_names(name))
     for n, p in self.named_parameters(): p.requires_grad_(n in keep)
     self.__dict__['_stage'] = name
-    self.__dict__['_frozen'] = _frozen_roots(self)
+    self.__dict__['_frozen'] = frozen_roots(self)
     return self.train(self.training)
 
 # %% ../../nbs/10b_models_stages.ipynb #acc82fa0

@@ -14,7 +14,7 @@ from ..models.base import load_weights
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['checkpoints_of', 'latest_checkpoint']
+__all__ = ['checkpoints_of', 'latest_checkpoint', 'CheckpointMixin']
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #a189a74d
 def checkpoints_of(run) -> list:
@@ -32,17 +32,17 @@ def latest_checkpoint(output_dir, model_name: str) -> Path | None:
     return None
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #87ff04ff
-class _CheckpointMixin:
+class CheckpointMixin:
     "Saving and resuming of `BaseTrainer` (checkpoints): the methods of this notebook."
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #4a1b8d78
 @patch
-def checkpoint_extra_state(self: _CheckpointMixin):
+def checkpoint_extra_state(self: CheckpointMixin):
     "Hook for subclasses: extra state saved in every checkpoint (numbers, strings, tensors, lists/dicts of them); None here."
     return None
 
 @patch
-def restore_checkpoint_extra_state(self: _CheckpointMixin, extra):
+def restore_checkpoint_extra_state(self: CheckpointMixin, extra):
     "Hook for subclasses: receives `checkpoint_extra_state()` at resume, before the optimizer and scheduler states are loaded."
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #0d575bf0
@@ -54,7 +54,7 @@ def _np_state_from_torch(s):
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #8ecdf288
 @patch
-def _training_state(self: _CheckpointMixin, epoch: int, rng: dict, rngs: list | None) -> dict:
+def _training_state(self: CheckpointMixin, epoch: int, rng: dict, rngs: list | None) -> dict:
     "The state a resumed run needs besides the weights, at the end of `epoch`."
     return {'epoch': epoch, 'global_step': self.global_step, 'optimizer': self.optimizer.state_dict(),
             'scheduler': None if self.scheduler is None else self.scheduler.state_dict(),
@@ -65,7 +65,7 @@ def _training_state(self: _CheckpointMixin, epoch: int, rng: dict, rngs: list | 
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #e348a316
 @patch
-def _write_checkpoint(self: _CheckpointMixin, path: Path, state: dict):
+def _write_checkpoint(self: CheckpointMixin, path: Path, state: dict):
     "Write the model, the training state and the config to `path` atomically; keep the latest `keep_checkpoints` checkpoints."
     def write(tmp):
         self.model.save(tmp / 'model', allow_pickle=self.training_config.allow_pickle)
@@ -79,7 +79,7 @@ def _write_checkpoint(self: _CheckpointMixin, path: Path, state: dict):
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #843307b7
 @patch
-def save_checkpoint(self: _CheckpointMixin, epoch: int):
+def save_checkpoint(self: CheckpointMixin, epoch: int):
     "Write checkpoint_epoch_<epoch>/ atomically (rank 0) and keep the latest `keep_checkpoints`; every process must call it."
     path = self.output_dir / f'checkpoint_epoch_{epoch}'
     rng = _np_state_to_torch(rng_state())
@@ -117,7 +117,7 @@ def _read_checkpoint(path: Path, model) -> dict:
 def _json_norm(v): return json.loads(json.dumps(v))
 
 @patch
-def _warn_on_changes(self: _CheckpointMixin, path: Path, state: dict):
+def _warn_on_changes(self: CheckpointMixin, path: Path, state: dict):
     "Warn (rank 0) when the config or the number of processes differs from the checkpoint's in what the resume overrides."
     saved_cfg = path / 'training_config.json'
     if saved_cfg.exists() and self.is_main_process:
@@ -134,7 +134,7 @@ def _warn_on_changes(self: _CheckpointMixin, path: Path, state: dict):
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #81344182
 @patch
-def _restore_rngs(self: _CheckpointMixin, state: dict):
+def _restore_rngs(self: CheckpointMixin, state: dict):
     "Restore this process's RNG state from a checkpoint's training state."
     rngs = state.get('rng_per_process')
     set_rng_state(_np_state_from_torch(rngs[self.rank] if rngs is not None and len(rngs) == self.world_size else state['rng']))
@@ -142,7 +142,7 @@ def _restore_rngs(self: _CheckpointMixin, state: dict):
 
 # %% ../../nbs/21c_trainers_checkpoints.ipynb #0e2ca179
 @patch
-def load_checkpoint(self: _CheckpointMixin, path):
+def load_checkpoint(self: CheckpointMixin, path):
     "Restore model, optimizer, scheduler, RNGs, loader and history from a checkpoint folder; training continues after its epoch."
     path = Path(path)
     state = _read_checkpoint(path, self.model)

@@ -5,32 +5,38 @@
 # %% ../../nbs/21a_trainers_config.ipynb #tcfg0003
 from __future__ import annotations
 import dataclasses, difflib, inspect
+from typing import Annotated, Literal
+import numpy as np
 import torch
-from ..core import ConfigError, BaseConfig, config
+from ..core import ConfigError, BaseConfig, config, Range, Positive, NonNegative
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler']
+__all__ = ['STAGE_FIELDS', 'BaseTrainerConfig', 'build_optimizer', 'build_scheduler']
 
 # %% ../../nbs/21a_trainers_config.ipynb #4807b6d6
+_AT_LEAST_1 = Range(1, says='{name} must be >= 1 (an int)')   # the counts: >= 1
+_TRUE_FALSE = Range(says='{name} must be True or False')       # the switches (Literal[True, False] fields)
+
 @config
 class BaseTrainerConfig(BaseConfig):
     "Settings of `BaseTrainer`."
+    _check_types = True                    # @config checks each field against its annotation (type, range, allowed values)
     output_dir: str | None = None          # folder for checkpoints, the final model and the metrics; None: write nothing
-    num_epochs: int = 10
-    per_device_train_batch_size: int = 64  # batch of each process; the global batch is this x processes x gradient_accumulation_steps
-    per_device_eval_batch_size: int = 64
-    learning_rate: float = 1e-3
+    num_epochs: Annotated[int, Range(1)] = 10
+    per_device_train_batch_size: Annotated[int, _AT_LEAST_1] = 64  # batch of each process; the global batch is this x processes x gradient_accumulation_steps
+    per_device_eval_batch_size: Annotated[int, _AT_LEAST_1] = 64
+    learning_rate: Annotated[float, Positive] = 1e-3
     optimizer_cls: str = 'Adam'            # any class of torch.optim, by name
     optimizer_params: dict | None = None   # extra arguments of the optimizer, e.g. {'betas': (0.9, 0.999), 'eps': 1e-4}
     fused_optimizer: bool = True           # use the optimizer's fused kernel when it has one (Adam, AdamW, SGD…): same update, 3-4x faster step
     scheduler_cls: str | None = None       # any class of torch.optim.lr_scheduler, by name
     scheduler_params: dict | None = None   # its arguments, e.g. {'step_size': 10, 'gamma': 0.5}
-    scheduler_step: str = 'epoch'          # step the scheduler every 'epoch' or every 'batch' (every optimizer step)
-    grad_clip_norm: float | None = None    # clip the total gradient norm to this value (after backward, before the step)
+    scheduler_step: Annotated[Literal['epoch', 'batch'], Range(says="{name} must be 'epoch' or 'batch'")] = 'epoch'  # step the scheduler every 'epoch' or every 'batch' (every optimizer step)
+    grad_clip_norm: Annotated[float | None, Range(0, lo_open=True, says='{name} must be > 0 or None (a number, or None: no clipping)')] = None  # clip the total gradient norm to this value (after backward, before the step)
     seed: int = 8
-    steps_saving: int | None = None        # write a checkpoint every this many epochs (None: no checkpoints)
-    keep_checkpoints: int = 1              # how many of the latest checkpoints to keep on disk
+    steps_saving: Annotated[int | None, Range(1, says='{name} must be >= 1 (an int) or None (no checkpoints)')] = None  # write a checkpoint every this many epochs
+    keep_checkpoints: Annotated[int, _AT_LEAST_1] = 1  # how many of the latest checkpoints to keep on disk
     start_keep_best_epoch: int = 1         # first epoch whose model can be kept as the best one
     shuffle: bool = True
     drop_last: bool = False
@@ -39,87 +45,62 @@ class BaseTrainerConfig(BaseConfig):
                                                # model's runs under output_dir (a fresh start when there is none) — rerun to continue
     allow_pickle: bool = False             # save networks that are not registered library classes by pickle
     flush_denormal: bool = True            # on CPU, flush denormal floats to zero while training (as TensorFlow does by default)
-    gradient_accumulation_steps: int = 1   # one optimizer step per this many batches, on the gradient of their concatenation
-    early_stopping_patience: int | None = None  # stop after this many epochs without improvement of the eval loss (train loss without
-                                                # an eval set), counted from the first epoch that can give the best model; None: never
-    early_stopping_min_delta: float = 0.0  # an improvement must lower that loss by more than this
-    amp: bool = False                      # autocast the forward passes to `amp_dtype` (mixed precision; the weights stay float32)
-    amp_dtype: str = 'bfloat16'            # the autocast dtype: 'bfloat16' (float32's range, so no loss scaling)
-    distributed: bool | None = None        # data-parallel training over the processes of torchrun; None: when WORLD_SIZE > 1
-    ddp_backend: str | None = None         # process-group backend when the trainer starts the group; None: 'nccl' with CUDA, else 'gloo'
-    ddp_find_unused_parameters: bool = True  # needed when a forward may skip networks (missing modalities, training stages); False is faster
-    stage_overrides: dict | None = None    # models trained in stages: {stage name: {field: value}}, fields among _STAGE_FIELDS (lr, optimizer, batch sizes…)
+    gradient_accumulation_steps: Annotated[int, _AT_LEAST_1] = 1   # one optimizer step per this many batches, on the gradient of their concatenation
+    early_stopping_patience: Annotated[int | None, Range(1, says='{name} must be an int >= 1 (epochs without improvement) or None')] = None
+                                           # stop after this many epochs without improvement of the eval loss (train loss without an eval set),
+                                           # counted from the first epoch that can give the best model; None: never
+    early_stopping_min_delta: Annotated[float, NonNegative] = 0.0  # an improvement must lower that loss by more than this
+    amp: Annotated[Literal[True, False], _TRUE_FALSE] = False   # autocast the forward passes to `amp_dtype` (mixed precision; the weights stay float32)
+    amp_dtype: Annotated[Literal['bfloat16'], Range(says='{name} must be {expected} (float16 would need loss scaling: use bfloat16)')] = 'bfloat16'  # the autocast dtype (float32's range, so no loss scaling)
+    distributed: Annotated[Literal[True, False, None], Range(says='{name} must be True or False or None (auto)')] = None
+                                           # data-parallel training over the processes of torchrun; None: when WORLD_SIZE > 1
+    ddp_backend: Literal['gloo', 'nccl', 'mpi', 'ucc', 'xccl'] | None = None  # process-group backend when the trainer starts the group; None: 'nccl' with CUDA, else 'gloo'
+    ddp_find_unused_parameters: Annotated[Literal[True, False], _TRUE_FALSE] = True  # needed when a forward may skip networks (missing modalities, training stages); False is faster
+    stage_overrides: dict | None = None    # models trained in stages: {stage name: {field: value}}, fields among STAGE_FIELDS (lr, optimizer, batch sizes…)
 
     def __post_init__(self):
-        _check_numbers(self); _check_ranges(self); _check_saving(self); _check_monitoring(self); _check_switches(self); _check_stage_overrides(self)
+        "numpy scalars to Python numbers, then the rules across fields (each field's own type and range are checked before, from its annotation)."
+        _python_numbers(self); _check_saving(self); _check_monitoring(self); _check_stage_overrides(self); _check_stage_values(self)
 
-# %% ../../nbs/21a_trainers_config.ipynb #d213b553
-def _check_numbers(cfg):
-    "Counts are ints, the learning rate a number > 0, and there is at least one epoch."
-    for f in ('num_epochs', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'seed', 'keep_checkpoints', 'start_keep_best_epoch',
-              'gradient_accumulation_steps'):
-        v = getattr(cfg, f)
-        if not isinstance(v, int) or isinstance(v, bool): raise ConfigError(f"{f} must be an int; got {v!r} ({type(v).__name__}).")
-    if not isinstance(cfg.learning_rate, (int, float)) or isinstance(cfg.learning_rate, bool) or not cfg.learning_rate > 0:
-        raise ConfigError(f"learning_rate must be a number > 0; got {cfg.learning_rate!r}.")
-    if cfg.num_epochs < 1: raise ConfigError(f"num_epochs must be >= 1; got {cfg.num_epochs}.")
-
-# %% ../../nbs/21a_trainers_config.ipynb #df3e8f00
-def _check_ranges(cfg):
-    "scheduler_step is 'epoch' or 'batch'; sizes >= 1; grad_clip_norm > 0 or None; keep_checkpoints >= 1."
-    if cfg.scheduler_step not in ('epoch', 'batch'): raise ConfigError(f"scheduler_step must be 'epoch' or 'batch'; got '{cfg.scheduler_step}'.")
-    for f in ('per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'):
-        if getattr(cfg, f) < 1: raise ConfigError(f"{f} must be >= 1; got {getattr(cfg, f)}.")
-    if cfg.grad_clip_norm is not None and cfg.grad_clip_norm <= 0: raise ConfigError("grad_clip_norm must be > 0 or None.")
-    if cfg.keep_checkpoints < 1: raise ConfigError(f"keep_checkpoints must be >= 1; got {cfg.keep_checkpoints}.")
+# %% ../../nbs/21a_trainers_config.ipynb #tcfg0009
+def _python_numbers(cfg):
+    "numpy scalars (np.int64, np.float32…, which the annotations accept) become Python numbers, so that the config can be written as JSON."
+    for f in dataclasses.fields(cfg):
+        if isinstance(v := getattr(cfg, f.name), np.generic): setattr(cfg, f.name, v.item())
 
 # %% ../../nbs/21a_trainers_config.ipynb #f658b9b2
 def _check_saving(cfg):
     "steps_saving and resume_from_checkpoint='latest' need output_dir."
-    if cfg.steps_saving is not None and (cfg.steps_saving < 1 or cfg.output_dir is None):
-        raise ConfigError("steps_saving needs output_dir (the folder the checkpoints go to) and must be >= 1.")
+    if cfg.steps_saving is not None and cfg.output_dir is None:
+        raise ConfigError("steps_saving needs output_dir (the folder the checkpoints go to).")
     if cfg.resume_from_checkpoint == 'latest' and cfg.output_dir is None:
         raise ConfigError("resume_from_checkpoint='latest' looks for checkpoints under output_dir: set output_dir (and steps_saving to write them).")
 
 # %% ../../nbs/21a_trainers_config.ipynb #e3c6912e
 def _check_monitoring(cfg):
-    "ReduceLROnPlateau steps per epoch; early_stopping_patience is an int >= 1 or None; early_stopping_min_delta a number >= 0."
+    "ReduceLROnPlateau steps on an epoch metric, so per epoch."
     if cfg.scheduler_cls == 'ReduceLROnPlateau' and cfg.scheduler_step == 'batch':
         raise ConfigError("ReduceLROnPlateau steps on an epoch metric: use scheduler_step='epoch'.")
-    p = cfg.early_stopping_patience
-    if p is not None and (not isinstance(p, int) or isinstance(p, bool) or p < 1):
-        raise ConfigError(f"early_stopping_patience must be an int >= 1 (epochs without improvement) or None; got {p!r}.")
-    d = cfg.early_stopping_min_delta
-    if not isinstance(d, (int, float)) or isinstance(d, bool) or not d >= 0:
-        raise ConfigError(f"early_stopping_min_delta must be a number >= 0; got {d!r}.")
-
-# %% ../../nbs/21a_trainers_config.ipynb #6d925307
-_AMP_DTYPES = ('bfloat16',)
-_BACKENDS = ('gloo', 'nccl', 'mpi', 'ucc', 'xccl')
-
-def _check_switches(cfg):
-    "Boolean switches are booleans; amp_dtype and ddp_backend are among the supported ones."
-    for f in ('amp', 'ddp_find_unused_parameters', 'distributed'):
-        v = getattr(cfg, f)
-        if not isinstance(v, bool) and not (f == 'distributed' and v is None):
-            raise ConfigError(f"{f} must be True or False{' or None (auto)' if f == 'distributed' else ''}; got {v!r}.")
-    if cfg.amp_dtype not in _AMP_DTYPES:
-        raise ConfigError(f"amp_dtype must be one of {list(_AMP_DTYPES)}; got {cfg.amp_dtype!r}. (float16 would need loss scaling: use bfloat16.)")
-    if cfg.ddp_backend is not None and cfg.ddp_backend not in _BACKENDS:
-        raise ConfigError(f"ddp_backend must be None (auto: nccl with CUDA, else gloo) or one of {list(_BACKENDS)}; got {cfg.ddp_backend!r}.")
 
 # %% ../../nbs/21a_trainers_config.ipynb #stov0002
-_STAGE_FIELDS = ('learning_rate', 'optimizer_cls', 'optimizer_params', 'scheduler_cls', 'scheduler_params',
+STAGE_FIELDS = ('learning_rate', 'optimizer_cls', 'optimizer_params', 'scheduler_cls', 'scheduler_params',
                  'per_device_train_batch_size', 'per_device_eval_batch_size')
 
 def _check_stage_overrides(cfg):
-    "stage_overrides is None or {stage name: {field: value}} with fields among _STAGE_FIELDS."
+    "stage_overrides is None or {stage name: {field: value}} with fields among STAGE_FIELDS."
     so = cfg.stage_overrides
     if so is not None and not isinstance(so, dict): raise ConfigError(f"stage_overrides must be a dict {{stage name: {{field: value}}}} or None; got {so!r}.")
     for st, over in (so or {}).items():
-        bad = [k for k in (over if isinstance(over, dict) else {}) if k not in _STAGE_FIELDS]
+        bad = [k for k in (over if isinstance(over, dict) else {}) if k not in STAGE_FIELDS]
         if not isinstance(over, dict) or bad:
-            raise ConfigError(f"stage_overrides['{st}'] must be a dict of fields among {list(_STAGE_FIELDS)}; got {over!r}.")
+            raise ConfigError(f"stage_overrides['{st}'] must be a dict of fields among {list(STAGE_FIELDS)}; got {over!r}.")
+
+# %% ../../nbs/21a_trainers_config.ipynb #stov0008
+def _check_stage_values(cfg):
+    "Each stage's settings (the config with the stage's overrides applied) pass the config's own checks."
+    for st, over in (cfg.stage_overrides or {}).items():
+        try: dataclasses.replace(cfg, stage_overrides=None, **over)
+        except ConfigError as e: raise ConfigError(f"stage_overrides['{st}']: {e}") from None
 
 # %% ../../nbs/21a_trainers_config.ipynb #stov0005
 @patch

@@ -11,7 +11,7 @@ from ..data import MultimodalDataLoader
 from ..callbacks import MetricsHistory
 
 # %% auto #0
-__all__ = ['dist_info', 'init_distributed']
+__all__ = ['dist_info', 'init_distributed', 'wants_distributed', 'EvalShardLoader', 'MainProcessHistory']
 
 # %% ../../nbs/21b_trainers_distributed.ipynb #c15eb1b9
 def dist_info() -> tuple:
@@ -44,12 +44,12 @@ def init_distributed(backend: str | None = None) -> tuple:
     return dist_info()
 
 # %% ../../nbs/21b_trainers_distributed.ipynb #db41e22c
-def _wants_distributed(cfg) -> bool:
+def wants_distributed(cfg) -> bool:
     if cfg.distributed is not None: return cfg.distributed
     return dist_info()[1] > 1
 
 # %% ../../nbs/21b_trainers_distributed.ipynb #ca3d5455
-class _EvalShardLoader(MultimodalDataLoader):
+class EvalShardLoader(MultimodalDataLoader):
     "In-order batches of the samples rank, rank + world_size, …: over the processes every sample is evaluated once (no padding)."
     def __init__(self, dataset, batch_size: int, rank: int = 0, world_size: int = 1):
         super().__init__(dataset, batch_size, shuffle=False, rank=rank, world_size=world_size)
@@ -57,7 +57,7 @@ class _EvalShardLoader(MultimodalDataLoader):
     def __len__(self): return math.ceil(len(range(self.rank, len(self.dataset), self.world_size)) / self.batch_size)
 
 # %% ../../nbs/21b_trainers_distributed.ipynb #8bd83086
-class _MainProcessHistory(MetricsHistory):
+class MainProcessHistory(MetricsHistory):
     "`MetricsHistory` whose file is written by rank 0 only (every process keeps the history in memory)."
     def on_epoch_end(self, trainer, epoch, metrics):
         if getattr(trainer, 'is_main_process', True): return super().on_epoch_end(trainer, epoch, metrics)

@@ -5,10 +5,11 @@
 # %% ../../nbs/22_trainers_multistage.ipynb #a50b012e
 from __future__ import annotations
 import dataclasses
-from ..core import ConfigError, config
-from ..models.stages import TrainingStage, MultiStageMixin, _trained, _frozen_roots
-from .config import _STAGE_FIELDS, build_optimizer, build_scheduler
-from .stages import stage_schedule, _check_stages
+from typing import Annotated
+from ..core import ConfigError, config, Range
+from ..models.stages import TrainingStage, MultiStageMixin, in_modules, frozen_roots
+from .config import STAGE_FIELDS, build_optimizer, build_scheduler
+from .stages import stage_schedule, check_stages
 from .base import BaseTrainer, BaseTrainerConfig
 from fastcore.basics import patch
 _all_ = ['stage_schedule', 'TrainingStage', 'MultiStageMixin']   # defined in trainers.stages and models.stages, kept at their old path
@@ -39,15 +40,10 @@ class TwoStepsTrainer(BaseTrainer):
 # %% ../../nbs/22_trainers_multistage.ipynb #5a3467ed
 @config
 class AddDccaTrainerConfig(TwoStepsTrainerConfig):
-    "TwoStepsTrainerConfig plus the learning rate and batch sizes of the DCCA stage."
-    learning_rate_dcca: float = 1e-4              # learning rate of the DCCA stage
-    per_device_dcca_train_batch_size: int = 500   # train batch size of the DCCA stage (must exceed the embedding size)
-    per_device_dcca_eval_batch_size: int = 500    # eval batch size of the DCCA stage
-    def __post_init__(self):
-        super().__post_init__()
-        if not self.learning_rate_dcca > 0: raise ConfigError(f"learning_rate_dcca must be > 0; got {self.learning_rate_dcca}.")
-        for f in ('per_device_dcca_train_batch_size', 'per_device_dcca_eval_batch_size'):
-            if not isinstance(getattr(self, f), int) or getattr(self, f) < 2: raise ConfigError(f"{f} must be an int >= 2; got {getattr(self, f)!r}.")
+    "TwoStepsTrainerConfig plus the learning rate and batch sizes of the DCCA stage (checked, as the other fields, from their annotations)."
+    learning_rate_dcca: Annotated[float, Range(0, lo_open=True, says='{name} must be > 0 (a number)')] = 1e-4   # learning rate of the DCCA stage
+    per_device_dcca_train_batch_size: Annotated[int, Range(2)] = 500   # train batch size of the DCCA stage (must exceed the embedding size)
+    per_device_dcca_eval_batch_size: Annotated[int, Range(2)] = 500    # eval batch size of the DCCA stage
 
 # %% ../../nbs/22_trainers_multistage.ipynb #cfa31af4
 @patch

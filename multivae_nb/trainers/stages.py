@@ -12,10 +12,10 @@ from .config import BaseTrainerConfig, build_optimizer, build_scheduler
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['ONE_STAGE', 'stage_schedule']
+__all__ = ['ONE_STAGE', 'check_stages', 'stage_schedule', 'StagesMixin']
 
 # %% ../../nbs/21d_trainers_stages.ipynb #e37608cc
-def _check_stages(stages, num_epochs: int):
+def check_stages(stages, num_epochs: int):
     "Raise a ConfigError unless the declared `stages` fit in `num_epochs` epochs."
     if not stages: raise ConfigError("The model declares no training stage.")
     names = [s.name for s in stages]
@@ -35,7 +35,7 @@ def _check_stages(stages, num_epochs: int):
 # %% ../../nbs/21d_trainers_stages.ipynb #6c7c6994
 def stage_schedule(stages, num_epochs: int) -> list:
     "[(stage, first epoch, last epoch)] for the declared stages in `num_epochs` epochs; the stage with epochs=None takes the rest."
-    _check_stages(stages, num_epochs)
+    check_stages(stages, num_epochs)
     fixed = sum(s.epochs for s in stages if s.epochs is not None)
     out, e = [], 1
     for s in stages:
@@ -47,17 +47,17 @@ def stage_schedule(stages, num_epochs: int) -> list:
 ONE_STAGE = TrainingStage('all', (), None)   # the implicit stage of a model without stages: all the epochs, every parameter trainable
 
 # %% ../../nbs/21d_trainers_stages.ipynb #stg00012
-class _StagesMixin:
+class StagesMixin:
     "Training stages of `BaseTrainer` (the schedule, entering a stage, the stage in checkpoints): the methods of this notebook."
 
 # %% ../../nbs/21d_trainers_stages.ipynb #stg00016
 @patch(as_prop=True)
-def staged(self: _StagesMixin) -> bool:
+def staged(self: StagesMixin) -> bool:
     "True when the model declares training stages (`MultiStageMixin`)."
     return isinstance(self.model, MultiStageMixin)
 
 @patch
-def _init_stages(self: _StagesMixin, model, train_dataset, cfg):
+def _init_stages(self: StagesMixin, model, train_dataset, cfg):
     "The schedule: the model's declared stages over `num_epochs` (checked, with their settings), or the implicit stage of a model without stages."
     if isinstance(model, MultiStageMixin):
         self.schedule, self.stage_index = stage_schedule(model.training_stages(), cfg.num_epochs), None   # entered after a resume, if any
@@ -69,13 +69,13 @@ def _init_stages(self: _StagesMixin, model, train_dataset, cfg):
 
 # %% ../../nbs/21d_trainers_stages.ipynb #stg00019
 @patch
-def stage_config(self: _StagesMixin, name: str, cfg=None) -> BaseTrainerConfig:
+def stage_config(self: StagesMixin, name: str, cfg=None) -> BaseTrainerConfig:
     "The trainer config of stage `name`: the config (`cfg`, default the trainer's) with the stage's settings applied."
     return (cfg if cfg is not None else self.training_config).stage_config(name)
 
 # %% ../../nbs/21d_trainers_stages.ipynb #f10cb9f2
 @patch
-def _check_stage_settings(self: _StagesMixin, model, train_dataset, cfg):
+def _check_stage_settings(self: StagesMixin, model, train_dataset, cfg):
     "The overrides name stages of the model, every stage trains existing parameters, and drop_last leaves every stage a batch."
     names = [s.name for s, _, _ in self.schedule]
     unknown = [k for k in (cfg.stage_overrides or {}) if k not in names]
@@ -87,17 +87,17 @@ def _check_stage_settings(self: _StagesMixin, model, train_dataset, cfg):
 
 # %% ../../nbs/21d_trainers_stages.ipynb #bc40c0db
 @patch
-def stage_index_at(self: _StagesMixin, epoch: int) -> int:
+def stage_index_at(self: StagesMixin, epoch: int) -> int:
     for i, (_, first, last) in enumerate(self.schedule):
         if first <= epoch <= last: return i
     return len(self.schedule) - 1
 
 @patch(as_prop=True)
-def stage(self: _StagesMixin) -> TrainingStage: return self.schedule[self.stage_index][0]
+def stage(self: StagesMixin) -> TrainingStage: return self.schedule[self.stage_index][0]
 
 # %% ../../nbs/21d_trainers_stages.ipynb #e4fc4cf0
 @patch
-def enter_stage(self: _StagesMixin, i: int):
+def enter_stage(self: StagesMixin, i: int):
     "Freeze for stage i, fresh optimizer and scheduler over its parameters, its batch sizes, and restart the best-model selection."
     st, first, _ = self.schedule[i]
     self.model.set_stage(st.name)
@@ -112,19 +112,19 @@ def enter_stage(self: _StagesMixin, i: int):
 
 # %% ../../nbs/21d_trainers_stages.ipynb #stg00024
 @patch
-def _enter_stage_of(self: _StagesMixin, epoch: int):
+def _enter_stage_of(self: StagesMixin, epoch: int):
     "Enter the stage of `epoch` if it is not the current one (a staged model's first epoch of a stage); nothing for a model without stages."
     if self.staged and (i := self.stage_index_at(epoch)) != self.stage_index: self.enter_stage(i)
 
 @patch
-def _stage_metrics(self: _StagesMixin, metrics: dict) -> dict:
+def _stage_metrics(self: StagesMixin, metrics: dict) -> dict:
     "An epoch's train metrics, with the stage index for a staged model (so the history shows the stages)."
     return {**metrics, 'stage': self.stage_index} if self.staged else metrics
 
 # %% ../../nbs/21d_trainers_stages.ipynb #stg00026
 @patch
 @contextlib.contextmanager
-def _stages_frozen(self: _StagesMixin):
+def _stages_frozen(self: StagesMixin):
     "While training, the current stage's freezing pinned; afterwards every parameter is trainable again (model and best model)."
     if not self.staged: yield; return
     self.model.set_stage(self.stage.name)
@@ -135,17 +135,17 @@ def _stages_frozen(self: _StagesMixin):
 
 # %% ../../nbs/21d_trainers_stages.ipynb #27db8b6e
 @patch
-def checkpoint_extra_state(self: _StagesMixin):
-    "A staged model's stage (name, index, schedule) for the checkpoint; otherwise `_CheckpointMixin`'s hook."
-    if not self.staged: return super(_StagesMixin, self).checkpoint_extra_state()
+def checkpoint_extra_state(self: StagesMixin):
+    "A staged model's stage (name, index, schedule) for the checkpoint; otherwise `CheckpointMixin`'s hook."
+    if not self.staged: return super(StagesMixin, self).checkpoint_extra_state()
     st, first, last = self.schedule[self.stage_index]
     return {'stage': st.name, 'stage_index': self.stage_index, 'schedule': [[s.name, f, l] for s, f, l in self.schedule]}
 
 # %% ../../nbs/21d_trainers_stages.ipynb #ec6c0395
 @patch
-def restore_checkpoint_extra_state(self: _StagesMixin, extra):
-    "Enter the checkpoint's stage (the schedule must agree up to it) before its optimizer state is loaded; `_CheckpointMixin`'s hook without stages."
-    if not self.staged: return super(_StagesMixin, self).restore_checkpoint_extra_state(extra)
+def restore_checkpoint_extra_state(self: StagesMixin, extra):
+    "Enter the checkpoint's stage (the schedule must agree up to it) before its optimizer state is loaded; `CheckpointMixin`'s hook without stages."
+    if not self.staged: return super(StagesMixin, self).restore_checkpoint_extra_state(extra)
     if not isinstance(extra, dict) or 'stage' not in extra:
         raise CheckpointError(f"This checkpoint was not written by a multi-stage trainer (it records no training stage): a run that trained "
                               f"{type(self.model).__name__} in one stage, with its first stage's loss only. Start a fresh run.")

@@ -241,7 +241,7 @@ def evaluate(model, run: Run, budget: dict, train, test, classifiers) -> dict:
     if B['nll_n'] != 0:
         t = time.time()
         out['likelihood'] = LikelihoodsEvaluator(model, first(test, B['nll_n']),
-                                                 eval_config=LikelihoodsEvaluatorConfig(num_samples=B['nll_K'], batch_size=2)).eval()
+                                                 eval_config=LikelihoodsEvaluatorConfig(K=B['nll_K'], batch_size=2)).eval()
         times['likelihood'] = time.time() - t
     t = time.time()
     out['reconstruction'] = Reconstruction(model, ev_set, eval_config=ReconstructionConfig(batch_size=250)).eval()

@@ -4,20 +4,20 @@
 
 # %% ../../../nbs/21_trainers_base.ipynb #b9b2e1d9
 from __future__ import annotations
-import contextlib, copy, datetime, itertools, json, math, time, warnings
+import contextlib, copy, datetime, itertools, json, math, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from ...core import ConfigError, set_seed, rng_state, set_rng_state
+from ...core import ConfigError, set_seed, rng_state, set_rng_state, check_multimodal_dataset
 from ...data import MultimodalDataLoader
-from ...models.base import BaseMultiVAE, check_batch, check_targets, load_weights, _net_specs
-from ...io import atomic_dir_write, CheckpointError, remove_stale_temporaries
+from ...models.base import BaseMultiVAE, check_batch, check_targets, check_networks, load_weights, network_spec
+from ...io import atomic_dir_write, CheckpointError, remove_stale_temporaries, check_writable_dir
 from ...data import DatasetOutput, to_device
 from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
 from ..config import BaseTrainerConfig, build_optimizer, build_scheduler
-from ..distributed import dist_info, init_distributed, _wants_distributed, _EvalShardLoader, _MainProcessHistory
-from ..checkpoints import _CheckpointMixin, checkpoints_of, latest_checkpoint
-from ..stages import _StagesMixin
+from ..distributed import dist_info, init_distributed, wants_distributed, EvalShardLoader, MainProcessHistory
+from ..checkpoints import CheckpointMixin, checkpoints_of, latest_checkpoint
+from ..stages import StagesMixin
 _all_ = ['BaseTrainerConfig', 'build_optimizer', 'build_scheduler', 'dist_info', 'init_distributed', 'to_device',   # defined in trainers.config,
          'checkpoints_of', 'latest_checkpoint']                                                                    # trainers.distributed, data, trainers.checkpoints
 from fastcore.basics import patch
@@ -37,7 +37,7 @@ def _check_config(cfg, model):
 # %% ../../../nbs/21_trainers_base.ipynb #1332528e
 def _check_dataset(model, name: str, ds):
     "`ds` is not empty, its samples fit the model, and they are complete unless the model supports missing modalities."
-    if len(ds) == 0: raise ConfigError(f"{name} is empty.")
+    check_multimodal_dataset(ds, name)
     first = lambda n: (ds[torch.linspace(0, len(ds) - 1, min(len(ds), n)).long()] if getattr(ds, 'supports_batch_indexing', False) else
                        next(iter(MultimodalDataLoader(ds, n, shuffle=False))))
     try:
@@ -64,7 +64,7 @@ def _check_saveable(model):
     "Every network of the model can be saved without pickle (a registered library class)."
     for role in model.net_roles:
         net = getattr(model, role, None)
-        if net is not None and _net_specs(net) is None:
+        if net is not None and network_spec(net) is None:
             raise ConfigError(f"The model's {role} include a network that is not a registered library class, so checkpoints and the final "
                               "model could not be saved without pickle. Register it (@ARCHITECTURES.register, JSON-able constructor "
                               "arguments) or set allow_pickle=True in BaseTrainerConfig.")
@@ -72,19 +72,19 @@ def _check_saveable(model):
 # %% ../../../nbs/21_trainers_base.ipynb #b38140a4
 def _join_processes(model, cfg) -> tuple:
     "(rank, world_size, local_rank) of this process: joins the process group when training is distributed, else (0, 1, 0)."
-    rank, world_size, local_rank = init_distributed(cfg.ddp_backend) if _wants_distributed(cfg) else (0, 1, 0)
+    rank, world_size, local_rank = init_distributed(cfg.ddp_backend) if wants_distributed(cfg) else (0, 1, 0)
     if world_size > 1 and torch.distributed.get_backend() == 'nccl' and model.device.type == 'cpu':
         model.to(torch.device('cuda', local_rank))   # one GPU per process
     return rank, world_size, local_rank
 
 # %% ../../../nbs/21_trainers_base.ipynb #42674b57
-class BaseTrainer(_StagesMixin, _CheckpointMixin):
+class BaseTrainer(StagesMixin, CheckpointMixin):
     "Trains a model on a multimodal dataset (in the stages it declares, if any), in one process or data-parallel over the processes of `torchrun`."
     def __init__(self, model: BaseMultiVAE, train_dataset, eval_dataset=None,
                  training_config: BaseTrainerConfig | None = None, callbacks: list | None = None):
         self.training_config = cfg = training_config or BaseTrainerConfig()
         if isinstance(model, torch.nn.parallel.DistributedDataParallel): model = model.module   # the trainer wraps the model itself
-        _check_config(cfg, model)
+        _check_config(cfg, model); check_networks(model)   # networks that do not fit the config: said before any work
         self.model, self.train_dataset, self.eval_dataset = model, train_dataset, eval_dataset
         self._init_stages(model, train_dataset, cfg)   # the stage schedule (trainers.stages)
         self.rank, self.world_size, self.local_rank = _join_processes(model, cfg)
@@ -93,6 +93,7 @@ class BaseTrainer(_StagesMixin, _CheckpointMixin):
         for name, d in (('train_dataset', train_dataset), ('eval_dataset', eval_dataset)):
             if d is not None: _check_dataset(model, name, d)
         _check_batches(len(train_dataset), cfg, self.world_size)
+        if cfg.output_dir is not None and self.rank == 0: check_writable_dir(cfg.output_dir, 'output_dir')   # only the main process writes
         if cfg.output_dir is not None and not cfg.allow_pickle: _check_saveable(model)
         self._build_loop(callbacks)
         self._init_state()
@@ -105,10 +106,10 @@ def _build_loop(self: BaseTrainer, callbacks):
     cfg, rank, world = self.training_config, self.rank, self.world_size
     self.train_loader = MultimodalDataLoader(self.train_dataset, cfg.per_device_train_batch_size, cfg.shuffle, cfg.drop_last, seed=cfg.seed,
                                              rank=rank, world_size=world)
-    self.eval_loader = None if self.eval_dataset is None else _EvalShardLoader(self.eval_dataset, cfg.per_device_eval_batch_size, rank, world)
+    self.eval_loader = None if self.eval_dataset is None else EvalShardLoader(self.eval_dataset, cfg.per_device_eval_batch_size, rank, world)
     self.optimizer = build_optimizer(self.model.parameters(), cfg)
     self.scheduler = build_scheduler(self.optimizer, cfg)
-    self.history = _MainProcessHistory()
+    self.history = MainProcessHistory()
     self.callbacks = [self.history] + list(callbacks or []) + ([ProgressBarCallback()] if cfg.show_progress and self.is_main_process else [])
     for c in self.callbacks:
         if not isinstance(c, TrainingCallback): raise ConfigError(f"callbacks must be TrainingCallback instances; got {type(c).__name__}.")
