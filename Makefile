@@ -66,14 +66,17 @@ clean-nbs: dev
 ## Reproductions (long, resumable): re-execute a reproduction notebook in place; a rerun continues an interrupted training from its last checkpoint
 reproduce-jmvae: venv dev data
 	cd reproductions && OMP_NUM_THREADS=1 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 jmvae_binary_mnist.ipynb
+	$(BIN)/python reproductions/unnumber_install_cell.py reproductions/jmvae_binary_mnist.ipynb
 
 reproduce-mvae: venv dev data
 	cd reproductions && OMP_NUM_THREADS=1 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 mvae_binary_mnist.ipynb
+	$(BIN)/python reproductions/unnumber_install_cell.py reproductions/mvae_binary_mnist.ipynb
 
 ## PolyMNIST (Table 3): MULTIVAE_NB_STOP_AT=<epoch> ends a session at that epoch with a partial result; MULTIVAE_NB_BUDGET=cpu|published (MMVAE, MMVAE+)
 reproduce-mopoe reproduce-mvtcae reproduce-mmvae reproduce-mmvae-plus: venv dev data
 	cd reproductions && OMP_NUM_THREADS=1 ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 \
 		$(subst -,_,$(patsubst reproduce-%,%,$@))_polymnist.ipynb
+	$(BIN)/python reproductions/unnumber_install_cell.py reproductions/$(subst -,_,$(patsubst reproduce-%,%,$@))_polymnist.ipynb
 
 ## The paper's case study (§4): train and evaluate what is left of the grid (two 1-thread jobs), then its status; CASE_BUDGET=cpu|pilot|published
 CASE_BUDGET ?= cpu
