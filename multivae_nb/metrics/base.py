@@ -13,10 +13,19 @@ from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, Pos
 from ..data import Batch, DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader, to_device
 from ..models.base import BaseMultiVAE, check_batch, modalities_of
 from ..callbacks import TrainingCallback
+from ..io import require_package
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['EvaluatorConfig', 'Evaluator', 'check_class_labels', 'rows_observing', 'select']
+__all__ = ['parse_wandb_path', 'EvaluatorConfig', 'Evaluator', 'check_class_labels', 'rows_observing', 'select', 'WandbRunLogger']
+
+# %% ../../nbs/30_metrics_base.ipynb #ccd8c60c
+def parse_wandb_path(path: str) -> tuple:
+    "(entity or None, project, run_id) of a W&B run path 'entity/project/run_id' or 'project/run_id' (`run.path`)."
+    parts = path.split('/') if isinstance(path, str) else []
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ConfigError(f"wandb_path must read 'entity/project/run_id' (or 'project/run_id'), as wandb's run.path gives it; got {path!r}.")
+    return (None,) * (3 - len(parts)) + tuple(parts)
 
 # %% ../../nbs/30_metrics_base.ipynb #11299d5c
 @config
@@ -25,6 +34,10 @@ class EvaluatorConfig(BaseConfig):
     _check_types = True                  # @config checks every field (this class's and its subclasses') against its annotation
     batch_size: Annotated[int, Positive] = 128   # test samples per batch (and latent samples per decoder call in joint generation)
     seed: int = 0                        # seed of the evaluation's own torch RNG (eval() leaves the global RNG untouched)
+    wandb_path: str | None = None        # 'entity/project/run_id' of a W&B run: the metrics are logged to it, finish() closes it
+    def __post_init__(self):
+        "A `wandb_path` must read 'entity/project/run_id' or 'project/run_id'."
+        if self.wandb_path is not None: parse_wandb_path(self.wandb_path)
 
 # %% ../../nbs/30_metrics_base.ipynb #8f206ad7
 def _check_callbacks(callbacks) -> list:
@@ -72,6 +85,7 @@ class Evaluator:
         if sampler is not None: _check_sampler(sampler)
         self.output = None if output is None else Path(output)
         self.metrics = ModelOutput()
+        if self.eval_config.wandb_path is not None: self.attach_wandb_run(self.eval_config.wandb_path)   # see below
 
 # %% ../../nbs/30_metrics_base.ipynb #a342759a
 @patch
@@ -164,17 +178,25 @@ def seeded(self: Evaluator):
             yield
     finally: self.model.train(was)
 
+# %% ../../nbs/30_metrics_base.ipynb #3fce77fe
+@patch
+def report(self: Evaluator, metrics: dict) -> ModelOutput:
+    "Add `metrics` to `self.metrics` (as floats), rewrite `{output}/{name}_metrics.json`, hand the new ones to the callbacks; returns `self.metrics`."
+    new = {k: _to_float(v) for k, v in metrics.items()}
+    self.metrics.update(new)
+    if self.output is not None: self.save_metrics()
+    for c in self.callbacks:
+        hook = getattr(c, 'on_eval_metrics', None)
+        if callable(hook): hook(dict(new), self.name)
+    return self.metrics
+
 # %% ../../nbs/30_metrics_base.ipynb #44ec559b
 @patch
 def eval(self: Evaluator) -> ModelOutput:
     "Compute the metrics (seeded, eval mode, no gradients); save them to `{output}/{name}_metrics.json`; call the callbacks; return them."
     with self.seeded(): raw = self.compute()
-    self.metrics = ModelOutput({k: _to_float(v) for k, v in raw.items()})
-    if self.output is not None: self.save_metrics()
-    for c in self.callbacks:
-        hook = getattr(c, 'on_eval_metrics', None)
-        if callable(hook): hook(dict(self.metrics), self.name)
-    return self.metrics
+    self.metrics = ModelOutput()
+    return self.report(raw)
 
 # %% ../../nbs/30_metrics_base.ipynb #931da8b3
 @patch
@@ -191,3 +213,46 @@ def finish(self: Evaluator):
     "Close the experiment-tracker runs of the callbacks (those with a `finish` method): the reference library's `evaluator.finish()`."
     for c in self.callbacks:
         if callable(getattr(c, 'finish', None)): c.finish()
+
+# %% ../../nbs/30_metrics_base.ipynb #267f5cfc
+def _live_wandb_run(wandb, run_id: str):
+    "The unfinished W&B run of this process whose id is `run_id`, or None."
+    runs = [getattr(wandb, 'run', None)]
+    try: runs += list(getattr(wandb.sdk.wandb_setup._singleton, '_active_runs', None) or [])
+    except AttributeError: pass
+    return next((r for r in runs if r is not None and getattr(r, 'id', None) == run_id), None)
+
+# %% ../../nbs/30_metrics_base.ipynb #2f41a143
+class WandbRunLogger:
+    "Evaluator callback of `EvaluatorConfig.wandb_path`: logs the metrics (and images) to that W&B run; `finish()` closes it."
+    def __init__(self, wandb_path: str):
+        self.path = wandb_path
+        self.entity, self.project, self.run_id = parse_wandb_path(wandb_path)
+        self.wandb = require_package('wandb', 'wandb', 'EvaluatorConfig.wandb_path')
+        self.run, self.is_open = None, False
+        self.open()
+
+    def open(self):
+        "Log to the open run of this process with that id, else resume the run."
+        self.run = _live_wandb_run(self.wandb, self.run_id) or self.wandb.init(
+            entity=self.entity, project=self.project, id=self.run_id, resume='allow', reinit='create_new')
+        self.is_open = True
+
+    def on_eval_metrics(self, metrics: dict, evaluator: str):
+        if not self.is_open: self.open()
+        self.run.log({f'{evaluator}/{k}': v for k, v in metrics.items()})
+
+    def on_eval_images(self, images: dict, evaluator: str):   # {name: PIL image or HWC array}
+        if not self.is_open: self.open()
+        self.run.log({f'{evaluator}/{k}': self.wandb.Image(v) for k, v in images.items()})
+
+    def finish(self):
+        if self.is_open: self.run.finish(); self.is_open = False
+
+# %% ../../nbs/30_metrics_base.ipynb #2e9a9b5b
+@patch
+def attach_wandb_run(self: Evaluator, wandb_path: str):
+    "Log this evaluator's metrics to the W&B run `wandb_path` ('entity/project/run_id') too; `finish()` closes it."
+    run_id = parse_wandb_path(wandb_path)[2]
+    if any(getattr(getattr(c, 'run', None), 'id', None) == run_id for c in self.callbacks): return   # a callback already logs there
+    self.callbacks.append(WandbRunLogger(wandb_path))

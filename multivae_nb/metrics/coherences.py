@@ -4,11 +4,11 @@
 
 # %% ../../nbs/32_metrics_coherences.ipynb #e25b1752
 from __future__ import annotations
-import math
+import math, warnings
 from typing import Annotated, Literal
 import torch
 from torch import nn
-from ..core import ConfigError, ModelOutput, config, Range, NonNegative
+from ..core import ConfigError, ModelOutput, config, Range, NonNegative, Positive
 from ..distributions import subsets as all_subsets
 from ..models.base import modalities_of
 from .base import Evaluator, EvaluatorConfig, check_class_labels
@@ -21,6 +21,7 @@ __all__ = ['CoherenceEvaluatorConfig', 'CoherenceEvaluator']
 @config
 class CoherenceEvaluatorConfig(EvaluatorConfig):
     "Cross-modal and joint coherences."
+    _renamed_fields = {'nb_samples_for_joint': 'joint_samples'}   # the reference's name (its default: 10000; here None, the test-set size)
     include_recon: bool = False        # also score the modalities of the conditioning subset (reconstructions), not only the others
     subsets: list | None = None        # conditioning subsets to evaluate (lists of modalities); None: every non-empty proper subset
     joint_samples: Annotated[int | None, NonNegative] = None   # joint generations for the joint coherence; None: as many as test samples, 0: skip
@@ -29,6 +30,7 @@ class CoherenceEvaluatorConfig(EvaluatorConfig):
     average: Annotated[Literal['micro', 'macro'], Range(says="{name} must be 'micro' (plain accuracy, as the papers) or 'macro' (class-balanced, "
                                                              "as the reference library)")] = 'micro'
                                        # 'micro': accuracy over the samples (the papers); 'macro': mean per-class recall (the reference library)
+    num_classes: Annotated[int | None, Positive] = None   # classes 0..num_classes-1 (labels above: refused); None: 1 + the largest test label
 
 # %% ../../nbs/32_metrics_coherences.ipynb #f66f2b4b
 def _classify(net, x, bs: int) -> torch.Tensor:
@@ -44,6 +46,28 @@ def _check_classifiers(classifiers, modalities):
     for m, c in classifiers.items():
         if not callable(c): raise ConfigError(f"classifiers['{m}'] must be callable (x -> logits); got {type(c).__name__}.")
 
+# %% ../../nbs/32_metrics_coherences.ipynb #1d55466a
+def _test_set_alias(test_dataset, test_set):
+    "The test set, given as `test_dataset` or as `test_set` (a typo of MultiVae's docs; DeprecationWarning)."
+    if test_set is None:
+        if test_dataset is None: raise ConfigError("CoherenceEvaluator needs the test set: CoherenceEvaluator(model, classifiers, test_dataset).")
+        return test_dataset
+    if test_dataset is not None:
+        raise ConfigError("Got both test_dataset and test_set (a typo of MultiVae's docs for test_dataset): pass test_dataset only.")
+    warnings.warn("CoherenceEvaluator: 'test_set' is a typo in MultiVae's docs (the argument is 'test_dataset', there too); "
+                  "use test_dataset=.", DeprecationWarning, stacklevel=3)
+    return test_set
+
+# %% ../../nbs/32_metrics_coherences.ipynb #09a24289
+def _n_classes(labels: torch.Tensor, num_classes: int | None) -> int:
+    "The number of classes: `num_classes` if given (the labels must lie below it), else 1 + the largest label."
+    top = int(labels.max()) if len(labels) else -1
+    if num_classes is None: return max(top + 1, 1)
+    if top >= num_classes:
+        raise ConfigError(f"test_dataset.labels holds class {top}, but num_classes={num_classes}: the labels must lie in 0..{num_classes - 1} "
+                          "(-1: unknown). Pass the right num_classes, or None to read it from the labels.")
+    return num_classes
+
 # %% ../../nbs/32_metrics_coherences.ipynb #537c93be
 class CoherenceEvaluator(Evaluator):
     "Cross-modal coherences (per subset, per target, per subset size) and joint coherence, with one classifier per modality."
@@ -51,12 +75,14 @@ class CoherenceEvaluator(Evaluator):
     config_class = CoherenceEvaluatorConfig
 
     def __init__(self, model, classifiers: dict,   # {modality: classifier net (x -> logits)}; modalities without one are not scored
-                 test_dataset, output=None, eval_config: CoherenceEvaluatorConfig | None = None, sampler=None, callbacks=None):
-        super().__init__(model, test_dataset, output, eval_config, sampler, callbacks)
+                 test_dataset=None, output=None, eval_config: CoherenceEvaluatorConfig | None = None, sampler=None, callbacks=None,
+                 test_set=None):                 # a typo of MultiVae's docs for test_dataset: accepted (DeprecationWarning)
+        super().__init__(model, _test_set_alias(test_dataset, test_set), output, eval_config, sampler, callbacks)
         _check_classifiers(classifiers, model.modalities)
         if self.test_dataset.labels is None:
             raise ConfigError("Coherence needs class labels: test_dataset.labels is None.")
         check_class_labels(self.test_dataset.labels, 'test_dataset.labels')
+        self.n_classes = _n_classes(self.test_dataset.labels, self.eval_config.num_classes)
         self.classifiers = {m: classifiers[m] for m in model.modalities if m in classifiers}   # model order
         self.subsets = self._subsets()
 
@@ -91,7 +117,7 @@ def _score(self, sb, s, right, count, n_cls):
 def _class_counts(self) -> tuple:
     "Per (subset, target) pair, per class: correct predictions and scored samples over the test set, as two dicts of (n_classes,) tensors."
     cfg = self.eval_config
-    n_cls = max(int(self.test_dataset.labels.max()) + 1, 1)
+    n_cls = self.n_classes
     right = {(s, m): torch.zeros(n_cls) for s in self.subsets for m in self.targets(s)}
     count = {k: torch.zeros(n_cls) for k in right}
     for b in self.batches():
@@ -127,21 +153,37 @@ def _coherence_results(self, right, count, average) -> tuple:
     return out, cross, sub
 
 # %% ../../nbs/32_metrics_coherences.ipynb #9e0acdb3
-@patch
 @torch.no_grad()
-def joint_coherence(self: CoherenceEvaluator, n: int) -> float:
-    "Fraction of n joint generations (prior or sampler) on which the classifiers of all the modalities agree."
+def _joint_agreement(self, n: int) -> float:
+    "Fraction of n joint generations (prior or sampler) on which the classifiers of all the modalities agree (in the current RNG)."
     _ready(self); g = self.generate_joint(n, list(self.classifiers))
     preds = torch.stack([_classify(c, g[m], self.eval_config.batch_size) for m, c in self.classifiers.items()])   # (M', n)
     return (preds == preds[:1]).all(0).float().mean().item()
+
+# %% ../../nbs/32_metrics_coherences.ipynb #9d1db149
+def _joint_n(self, n: int | None = None) -> int:
+    "The number of joint generations: n, else `eval_config.joint_samples`, else the test-set size."
+    if n is not None: return n
+    return len(self.test_dataset) if self.eval_config.joint_samples is None else self.eval_config.joint_samples
+
+# %% ../../nbs/32_metrics_coherences.ipynb #ca25c366
+@patch
+def joint_coherence(self: CoherenceEvaluator, n: int | None = None) -> float:
+    "Joint coherence of n joint generations (None: `joint_samples`, else the test-set size), seeded as `eval()`; kept in `self.metrics`, reported."
+    n = _joint_n(self, n)
+    if isinstance(n, int) and n < 1:
+        raise ConfigError(f"joint_coherence needs n >= 1 joint generations; got {n} (joint_samples=0 skips it in eval()): pass n, e.g. joint_coherence(1000).")
+    with self.seeded(): v = _joint_agreement(self, n)
+    self.report({'joint_coherence': v})
+    return v
 
 # %% ../../nbs/32_metrics_coherences.ipynb #1c01616d
 @patch
 def compute(self: CoherenceEvaluator) -> dict:
     cfg = self.eval_config; _ready(self)
     out = {}
-    n = len(self.test_dataset) if cfg.joint_samples is None else cfg.joint_samples   # first: its samples do not depend on the subsets
-    if n > 0 and len(self.classifiers) > 1: out['joint_coherence'] = self.joint_coherence(n)
+    n = _joint_n(self)                                   # first: its samples do not depend on the subsets
+    if n > 0 and len(self.classifiers) > 1: out['joint_coherence'] = _joint_agreement(self, n)
     right, count = _class_counts(self)
     self.counts = {k: int(c.sum()) for k, c in count.items()}
     self._right, self._count = right, count
