@@ -136,6 +136,7 @@ def _checks_first(cls):
 # %% ../nbs/00_core.ipynb #8b3dbdaa
 def _take_renamed(cls, kwargs) -> dict:
     "Move values given under old names (cls._renamed_fields) to the new ones, with a DeprecationWarning; {new: old} of those moved."
+    if hasattr(cls, '_translate_fields'): cls._translate_fields(kwargs)   # conversions that are not one-to-one renames, first
     given_as = {}
     for old, new in getattr(cls, '_renamed_fields', {}).items():
         if old not in kwargs: continue

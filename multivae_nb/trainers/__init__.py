@@ -8,6 +8,6 @@ __all__ = []
 # %% ../../nbs/29_trainers.ipynb #a3c5ef10
 from .base import BaseTrainer, BaseTrainerConfig, TrainingError, init_distributed, dist_info, latest_checkpoint
 from ..callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback, PrintMetrics, LearningCurve
-from ..trackers import WandbCallback, MLFlowCallback, TensorBoardCallback
+from ..trackers import WandbCallback, MLFlowCallback, TensorBoardCallback, TensorboardCallback   # the last: the reference's spelling
 from .multistage import (TwoStepsTrainer, TwoStepsTrainerConfig, AddDccaTrainer, AddDccaTrainerConfig, TrainingStage,
                                              MultiStageMixin, MultistageTrainer, MultistageTrainerConfig, stage_schedule)

@@ -36,6 +36,9 @@ class BaseTrainerConfig(BaseConfig):
     grad_clip_norm: Annotated[float | None, Range(0, lo_open=True, says='{name} must be > 0 or None (a number, or None: no clipping)')] = None  # clip the total gradient norm to this value (after backward, before the step)
     seed: int = 8
     steps_saving: Annotated[int | None, Range(1, says='{name} must be >= 1 (an int) or None (no checkpoints)')] = None  # write a checkpoint every this many epochs
+    steps_predict: Annotated[int | None, Range(1, says='{name} must be >= 1 (an int) or None (no generation grids)')] = None
+                                           # the reference's setting: every this many epochs and at epoch 1, the generation grids of the image
+                                           # modalities go to the tracker callbacks and into the run folder (generations_<m>.png); None: the trackers' own log_images_every
     keep_checkpoints: Annotated[int, _AT_LEAST_1] = 1  # how many of the latest checkpoints to keep on disk
     start_keep_best_epoch: int = 1         # first epoch whose model can be kept as the best one
     shuffle: bool = True

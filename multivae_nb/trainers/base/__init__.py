@@ -14,6 +14,7 @@ from ...models.base import BaseMultiVAE, check_batch, check_targets, check_netwo
 from ...io import atomic_dir_write, CheckpointError, remove_stale_temporaries, check_writable_dir
 from ...data import DatasetOutput, to_device
 from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback
+from ...trackers import SaveGenerationGrids
 from ..config import BaseTrainerConfig, build_optimizer, build_scheduler
 from ..distributed import dist_info, init_distributed, wants_distributed, EvalShardLoader, MainProcessHistory
 from ..checkpoints import CheckpointMixin, checkpoints_of, latest_checkpoint
@@ -110,7 +111,8 @@ def _build_loop(self: BaseTrainer, callbacks):
     self.optimizer = build_optimizer(self.model.parameters(), cfg)
     self.scheduler = build_scheduler(self.optimizer, cfg)
     self.history = MainProcessHistory()
-    self.callbacks = [self.history] + list(callbacks or []) + ([ProgressBarCallback()] if cfg.show_progress and self.is_main_process else [])
+    grids = [SaveGenerationGrids(cfg.steps_predict)] if cfg.steps_predict else []   # the reference's steps_predict: grids into the run folder
+    self.callbacks = [self.history] + grids + list(callbacks or []) + ([ProgressBarCallback()] if cfg.show_progress and self.is_main_process else [])
     for c in self.callbacks:
         if not isinstance(c, TrainingCallback): raise ConfigError(f"callbacks must be TrainingCallback instances; got {type(c).__name__}.")
 
@@ -194,9 +196,7 @@ def _batch_groups(loader, k: int):
 class TrainingError(RuntimeError):
     "Training cannot go on (e.g. a non-finite loss)."
 
-def _finite_terms(out):
-    bad = [k for k, v in out.metrics.items() if torch.is_tensor(v) and not bool(torch.isfinite(v).all())]
-    return bad
+def _finite_terms(out): return [k for k, v in out.metrics.items() if torch.is_tensor(v) and not bool(torch.isfinite(v).all())]
 
 # %% ../../../nbs/21_trainers_base.ipynb #c6fd7b06
 @patch

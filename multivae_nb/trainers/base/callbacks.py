@@ -4,14 +4,15 @@
 
 # %% auto #0
 __all__ = ['TrainingCallback', 'MetricsHistory', 'ProgressBarCallback', 'PrintMetrics', 'LearningCurve', 'is_main_process',
-           'TrackerCallback', 'WandbCallback', 'MLFlowCallback', 'TensorBoardCallback', 'generation_grids',
-           'grid_batch', 'image_modalities', 'read_wandb_run', 'flatten_dict', 'require_package']
+           'TrackerCallback', 'WandbCallback', 'MLFlowCallback', 'TensorBoardCallback', 'TensorboardCallback',
+           'generation_grids', 'grid_batch', 'image_modalities', 'read_wandb_run', 'load_wandb_path_from_folder',
+           'flatten_dict', 'require_package', 'SaveGenerationGrids']
 
 # %% ../../../nbs/20_trainers_callbacks.ipynb #cc000003
 from ...callbacks import TrainingCallback, MetricsHistory, ProgressBarCallback, PrintMetrics, LearningCurve, is_main_process
-from ...trackers import (TrackerCallback, WandbCallback, MLFlowCallback, TensorBoardCallback, generation_grids, grid_batch,
-                                  image_modalities, read_wandb_run, flatten_dict)
+from ...trackers import (TrackerCallback, WandbCallback, MLFlowCallback, TensorBoardCallback, TensorboardCallback, generation_grids,
+                                  grid_batch, image_modalities, read_wandb_run, load_wandb_path_from_folder, flatten_dict, SaveGenerationGrids)
 from ...io import require_package
 _all_ = ['TrainingCallback', 'MetricsHistory', 'ProgressBarCallback', 'PrintMetrics', 'LearningCurve', 'is_main_process', 'TrackerCallback',
-         'WandbCallback', 'MLFlowCallback', 'TensorBoardCallback', 'generation_grids', 'grid_batch', 'image_modalities', 'read_wandb_run',
-         'flatten_dict', 'require_package']
+         'WandbCallback', 'MLFlowCallback', 'TensorBoardCallback', 'TensorboardCallback', 'generation_grids', 'grid_batch', 'image_modalities',
+         'read_wandb_run', 'load_wandb_path_from_folder', 'flatten_dict', 'require_package', 'SaveGenerationGrids']
