@@ -115,8 +115,11 @@ def _dynamic_binarize(batch: DatasetOutput) -> DatasetOutput:
 
 # %% ../../nbs/50_datasets_mnist.ipynb #mlref001
 def _split_and_root(split, root, splits=('train', 'test')) -> tuple:
-    "(split, root) from the first two arguments in either order: this library's (split, root) or the reference library's (data_path, split)."
-    return (root, split) if split not in splits and root in splits else (split, root)
+    "(split, root) from the first two arguments in either order: this library's (split, root) or the reference library's (data_path, split='train')."
+    if split in splits: return split, root
+    if root in splits: return root, split
+    folder = root is None and isinstance(split, (str, os.PathLike)) and Path(split).is_dir()   # MnistLabels(data_path), not a misspelt split
+    return ('train', split) if folder else (split, root)
 
 def _check_dtype(dtype):
     if dtype not in (None, torch.float32):
