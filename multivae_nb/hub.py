@@ -10,6 +10,7 @@ import torch
 import multivae_nb
 from .core import ConfigError, MODELS
 from .models.base import BaseMultiVAE, read_saved_json
+from .models.saving import written_by_multivae, multivae_folder_error
 from .models.auto import AutoModel
 from .io import CheckpointError
 
@@ -145,6 +146,7 @@ def hf_hub_snapshot(repo_id: str, revision: str | None = None, allow_pickle: boo
 # %% ../nbs/24_hub.ipynb #4643797d
 def _check_hub_folder(folder: Path, repo_id: str, allow_pickle: bool):
     "The snapshot `folder` holds a multivae_nb model that can be loaded without pickle, unless pickle is allowed."
+    if written_by_multivae(folder): raise multivae_folder_error(folder, f"The Hub repository '{repo_id}'")
     if not (folder / 'model.json').exists():
         raise CheckpointError(f"The Hub repository '{repo_id}' has no model.json: it is not a model saved by multivae_nb's push_to_hf_hub.")
     info = read_saved_json(folder / 'model.json')

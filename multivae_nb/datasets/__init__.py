@@ -7,7 +7,7 @@ __all__ = []
 
 # %% ../../nbs/59_datasets.ipynb #003b6bbf
 from .mnist import MnistLabels, DigitsLabels, DigitsHalves, load_mnist, download_mnist
-from .polymnist import PolyMNIST, build_polymnist, download_polymnist, find_polymnist, load_polymnist_files, polymnist_backgrounds
+from .polymnist import PolyMNIST, MMNISTDataset, build_polymnist, download_polymnist, find_polymnist, load_polymnist_files, polymnist_backgrounds
 from .mnist_svhn import MnistSvhn, load_svhn, download_svhn, find_svhn_file, match_by_label
 from .mhd import MHDLike, MHD, build_mhd_like, load_fsdd, load_pendigits, MHD_MNAR_MISSING, MHD_MODALITIES
 from .celeba import CelebA, CELEBA_ATTRIBUTES, CELEBA_18, download_celeba

@@ -113,6 +113,20 @@ def _dynamic_binarize(batch: DatasetOutput) -> DatasetOutput:
     data = dict(batch.data); data['images'] = torch.bernoulli(data['images'])
     return DatasetOutput({**batch, 'data': data})
 
+# %% ../../nbs/50_datasets_mnist.ipynb #mlref001
+def _split_and_root(split, root, splits=('train', 'test')) -> tuple:
+    "(split, root) from the first two arguments in either order: this library's (split, root) or the reference library's (data_path, split='train')."
+    if split in splits: return split, root
+    if root in splits: return root, split
+    folder = root is None and isinstance(split, (str, os.PathLike)) and Path(split).is_dir()   # MnistLabels(data_path), not a misspelt split
+    return ('train', split) if folder else (split, root)
+
+def _check_dtype(dtype):
+    if dtype not in (None, torch.float32):
+        raise ConfigError(f"MnistLabels(dtype={dtype}): the images are float32, the dtype of the models' parameters (the reference library cast them "
+                          "to dtype=, so a float64 dataset then needed a float64 model). Drop dtype=; for another precision convert the model and "
+                          "the data together: model.double() and MultimodalBaseDataset({m: x.double() for m, x in ds.data.items()}, ds.labels).")
+
 # %% ../../nbs/50_datasets_mnist.ipynb #d6cfc221
 class MnistLabels(MultimodalBaseDataset):
     "MNIST as {'images': (1, 28, 28) in [0, 1], 'labels': one-hot (10,)}, optionally binarised."
@@ -120,8 +134,10 @@ class MnistLabels(MultimodalBaseDataset):
                  binarize: str | None = None,     # None, 'dynamic' (new draw at every read) or 'fixed' (one draw)
                  binarize_seed: int = 1,          # seed of the 'fixed' draw
                  n_samples: int | None = None,    # keep only the first n samples (quick runs)
-                 data_path=None, random_binarized: bool | None = None):  # the reference library's names for root and binarize='dynamic'
-        if data_path is not None: root = data_path
+                 data_path=None, random_binarized: bool | None = None,   # the reference library's names for root and binarize='dynamic'
+                 dtype=None):                     # the reference library's argument: only float32 (see below)
+        split, root = _split_and_root(split, root if data_path is None else data_path)
+        _check_dtype(dtype)
         if random_binarized: binarize = 'dynamic'
         _check_binarize(binarize)
         x, y = load_mnist(split, root, download)

@@ -17,7 +17,7 @@ from .mnist import load_mnist
 # %% auto #0
 __all__ = ['POLYMNIST_BACKGROUNDS', 'POLYMNIST_SPLITS', 'POLYMNIST_URLS', 'POLYMNIST_LAYOUT', 'polymnist_backgrounds',
            'build_polymnist', 'find_polymnist', 'download_polymnist', 'load_polymnist_files', 'to_unit_float',
-           'PolyMNIST', 'transform_for_plotting']
+           'PolyMNIST', 'transform_for_plotting', 'MMNISTDataset']
 
 # %% ../../nbs/51_datasets_polymnist.ipynb #719db60c
 POLYMNIST_BACKGROUNDS = ('astronaut', 'coffee', 'chelsea', 'hubble_deep_field', 'immunohistochemistry')  # skimage.data photos (in its wheel)
@@ -299,3 +299,17 @@ def transform_for_plotting(tensor: torch.Tensor, modality: str) -> torch.Tensor:
     return t.clamp(0, 1)
 
 patch_to(PolyMNIST, static_method=True)(transform_for_plotting)   # also as a method, as in the reference library
+
+# %% ../../nbs/51_datasets_polymnist.ipynb #mmnist02
+class MMNISTDataset(PolyMNIST):
+    "PolyMNIST with the reference library's signature: the folder holding MMNIST/ first (`data_path`)."
+    def __init__(self, data_path,                  # the folder holding MMNIST/{train,test}/ (a leading ~ is expanded)
+                 transform=None, target_transform=None,   # the reference library's per-image transforms: must stay None (see above)
+                 split: str = 'train', download: bool = False, missing_ratio: float = 0, keep_incomplete: bool = True):
+        if transform is not None or target_transform is not None:
+            raise ConfigError("MMNISTDataset(transform=..., target_transform=...) is not supported: the reference library applied them to one image "
+                              "(or label) at a time, while a dataset's transform here maps whole batches, f(Batch) -> Batch, and PolyMNIST's own "
+                              "scales the uint8 images to [0, 1]. Drop them and transform the batches instead, e.g. with "
+                              "MultimodalBaseDataset(ds.data, ds.labels, transform=lambda b: f(to_unit_float(b))).")
+        root = os.path.expanduser(data_path) if isinstance(data_path, str) else data_path
+        super().__init__(split, root=root, missing_ratio=missing_ratio, keep_incomplete=keep_incomplete, download=download)

@@ -11,7 +11,7 @@ from typing import Annotated
 import torch
 from ..core import ConfigError, ModelOutput, LatentCode, BaseConfig, config, Positive
 from ..data import Batch, DatasetOutput, MultimodalBaseDataset, MultimodalDataLoader, to_device
-from ..models.base import BaseMultiVAE, check_batch, modalities_of
+from ..models.base import BaseMultiVAE, check_batch, modalities_of, conform_batch
 from ..callbacks import TrainingCallback
 from ..io import require_package
 from fastcore.basics import patch
@@ -118,9 +118,9 @@ def device(self: Evaluator):
 # %% ../../nbs/30_metrics_base.ipynb #fc20aa94
 @patch
 def batches(self: Evaluator, dataset=None, batch_size: int | None = None):
-    "Iterate over `dataset` (default: the test set) in order, in batches on the model's device."
+    "Iterate over `dataset` (default: the test set) in order, in batches on the model's device, shaped as the model's input_dims say."
     loader = MultimodalDataLoader(self.test_dataset if dataset is None else dataset, batch_size or self.eval_config.batch_size, shuffle=False)
-    for b in loader: yield to_device(b, self.device)
+    for b in loader: yield conform_batch(self.model, to_device(b, self.device))   # only size-1 dims may differ (models.shapes)
 
 # %% ../../nbs/30_metrics_base.ipynb #387ad663
 def rows_observing(batch, mods, how: str = 'all') -> torch.Tensor:

@@ -40,7 +40,7 @@ def conditional_log_likelihood(model: BaseMultiVAE, inputs, cond_mod, gen_mod, K
     "Per-sample estimate (B,) of log p(x_gen | x_cond) = log mean_k p(x_gen | z_k), z_k ~ q(z | x_cond) (private latents of x_gen: from the model's generation prior)."
     C, G = modalities_of(model, cond_mod, 'cond_mod'), modalities_of(model, gen_mod, 'gen_mod')
     if set(C) & set(G): raise ConfigError(f"cond_mod {C} and gen_mod {G} must be disjoint.")
-    check_batch(model, inputs, sorted(set(C) | set(G), key=model.modalities.index))
+    inputs = check_batch(model, inputs, sorted(set(C) | set(G), key=model.modalities.index))   # conformed to input_dims
     inputs = zero_fill_missing(inputs)
     q = model.posterior(inputs, C)
     lws = []

@@ -16,4 +16,16 @@ from .mmvae_plus import MMVAEPlus, MMVAEPlusConfig
 from .telbo import TELBO, TELBOConfig
 from .jnf import JNF, JNFConfig
 from .jnf_dcca import JNFDcca, JNFDccaConfig
+from .nn.default_architectures import Encoder_VAE_MLP, Decoder_AE_MLP   # the reference's default networks, registered: models that use them load
 from .auto import AutoModel   # last: it loads any of the models above
+
+# %% ../../nbs/19_models.ipynb #mv000002
+_NOT_IMPLEMENTED = ('CVAE', 'MHVAE', 'DMVAE', 'Nexus', 'CMVAE', 'CRMVAE')
+_HERE = ('JMVAE', 'MVAE', 'MMVAE', 'MVTCAE', 'MoPoE', 'MMVAEPlus', 'TELBO', 'JNF', 'JNFDcca')
+
+def __getattr__(name):
+    model = name.removesuffix('Config')
+    if model in _NOT_IMPLEMENTED:
+        raise ImportError(f"The reference library's {model} is not implemented in multivae_nb, so {name} cannot be imported. The models here are "
+                          f"{', '.join(_HERE)} (each with its <Model>Config).")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

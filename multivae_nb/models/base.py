@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_models_base.ipynb #11483f93
 from __future__ import annotations
-import warnings
+import math, warnings
 import torch
 from torch import nn
 from typing import Annotated
@@ -15,13 +15,14 @@ from ..data import DatasetOutput
 from ..io import CheckpointError, sha256_file, atomic_dir_write
 from ..nn import default_encoders, default_decoders
 from .saving import ModelSavingMixin
+from .shapes import check_networks, conform_batch, conform_decoder
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_observed', 'check_networks',
-           'check_batch', 'check_targets', 'check_call_inputs', 'modalities_of', 'likelihood_setup', 'annealed_beta',
-           'load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage',
-           'MultiStageMixin']
+__all__ = ['BaseMultiVAEConfig', 'BaseMultiVAE', 'masks_of', 'zero_fill_missing', 'check_observed', 'check_batch',
+           'check_targets', 'check_call_inputs', 'modalities_of', 'likelihood_setup', 'annealed_beta', 'load_weights',
+           'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin',
+           'check_networks', 'conform_batch', 'BaseEncoder', 'BaseDecoder', 'BaseJointEncoder']
 
 # %% ../../nbs/10_models_base.ipynb #c0f10001
 def _check_base_fields(cfg):
@@ -36,6 +37,19 @@ def _check_base_fields(cfg):
             raise ConfigError(f"{f} must be a dict whose keys are modalities of input_dims {list(cfg.input_dims)}; "
                               f"got {d!r}.")
 
+# %% ../../nbs/10_models_base.ipynb #rsc00002
+def _rescale_factors(cfg) -> dict:
+    "{modality: weight}: cfg.rescale_factors (missing ones 1); with uses_likelihood_rescaling=True and no factors, max_k |x_k| / |x_m|."
+    given, flag = cfg.rescale_factors, cfg.uses_likelihood_rescaling
+    if flag is False and given and any(float(v) != 1 for v in given.values()):
+        raise ConfigError("uses_likelihood_rescaling=False with rescale_factors: the reference library (MultiVae) ignored rescale_factors unless "
+                          "uses_likelihood_rescaling=True, while here rescale_factors always apply. Drop rescale_factors to train without "
+                          "rescaling, or drop uses_likelihood_rescaling=False to apply them.")
+    if flag and not given:
+        size = {m: math.prod(s) for m, s in cfg.input_dims.items()}
+        return {m: max(size.values()) / n for m, n in size.items()}
+    return {m: float((given or {}).get(m, 1.0)) for m in cfg.input_dims}
+
 # %% ../../nbs/10_models_base.ipynb #32040971
 @config
 class BaseMultiVAEConfig(BaseConfig):
@@ -47,6 +61,7 @@ class BaseMultiVAEConfig(BaseConfig):
     decoders_dist: dict | None = None    # {modality: 'normal'|'laplace'|'bernoulli'|'categorical'}; default 'normal'
     decoder_dist_params: dict | None = None  # {modality: {'scale': float}} for normal/laplace
     rescale_factors: Annotated[dict | None, NonNegative] = None  # {modality: weight (finite, >= 0) of its log-likelihood in the training loss}; default 1
+    uses_likelihood_rescaling: bool | None = None   # the reference library's switch: True without rescale_factors sets them from input_dims (below)
 
     def __post_init__(self):
         if self.input_dims is None:
@@ -56,15 +71,17 @@ class BaseMultiVAEConfig(BaseConfig):
         _check_base_fields(self)
         self.decoders_dist = {m: (self.decoders_dist or {}).get(m, 'normal') for m in self.input_dims}
         self.decoder_dist_params = {m: dict((self.decoder_dist_params or {}).get(m, {})) for m in self.input_dims}
-        self.rescale_factors = {m: float((self.rescale_factors or {}).get(m, 1.0)) for m in self.input_dims}
+        self.rescale_factors = _rescale_factors(self)
         for m in self.input_dims: make_likelihood(self.decoders_dist[m], **self.decoder_dist_params[m])  # validates
 
 # %% ../../nbs/10_models_base.ipynb #fwdchk02
 def _check_call(model, args, kwargs):
-    "Forward pre-hook of every model: on its first call `check_networks`, on every call `check_call_inputs`, unless `model.check_inputs` is False."
+    "Forward pre-hook of every model: on its first call `check_networks`, on every call `check_call_inputs` (which may conform the batch's shapes)."
     if not model.check_inputs: return
     if not model.__dict__.get('_networks_checked'): check_networks(model); model._networks_checked = True
-    check_call_inputs(model, args[0] if args else kwargs.get('inputs'))
+    x = args[0] if args else kwargs.get('inputs')
+    y = check_call_inputs(model, x)
+    if y is not x: return ((y, *args[1:]), kwargs) if args else (args, {**kwargs, 'inputs': y})
 
 # %% ../../nbs/10_models_base.ipynb #8057d77b
 class BaseMultiVAE(ModelSavingMixin, nn.Module):
@@ -86,6 +103,7 @@ class BaseMultiVAE(ModelSavingMixin, nn.Module):
         self.rescale_factors = model_config.rescale_factors
         self.encoders = self._module_dict(encoders if encoders is not None else self.default_encoders(), 'encoders')
         self.decoders = self._module_dict(decoders if decoders is not None else default_decoders(self.input_dims, self.latent_dim), 'decoders')
+        for m in self.modalities: conform_decoder(self.decoders[m], self.input_dims[m])   # outputs that differ only by size-1 dims (models.shapes)
         self.register_forward_pre_hook(_check_call, with_kwargs=True)
 
     def default_encoders(self): return default_encoders(self.input_dims, self.latent_dim)
@@ -145,26 +163,6 @@ def _check_masks(masks, mods, sizes):
             raise ConfigError(f"masks['{m}'] must be a BoolTensor of shape ({sizes[m]},) (True = observed); got "
                               f"{getattr(k, 'dtype', type(k).__name__)} of shape {tuple(getattr(k, 'shape', ()))}.")
 
-# %% ../../nbs/10_models_base.ipynb #be25acb1
-@torch.no_grad()
-def check_networks(model: BaseMultiVAE):
-    "Run encoders/decoders on dummy inputs; raise a ConfigError naming the network whose shapes disagree with the config."
-    was = model.training; model.eval()
-    try:
-        dev = model.device
-        zeros = DatasetOutput(data={m: torch.zeros(2, *s, device=dev) for m, s in model.input_dims.items()})
-        encoder_input = getattr(model, 'unimodal_input', lambda b, m: b['data'][m])   # what encoder m reads (JNF-DCCA: an embedding of x_m)
-        for m, s in model.input_dims.items():
-            try: o = model.encoders[m](encoder_input(zeros, m))
-            except Exception as e:
-                raise ConfigError(f"encoders['{m}'] fails on an input of shape (2, {', '.join(map(str, s))}) from input_dims: {e}") from e
-            if tuple(o.embedding.shape) != (2, model.latent_dim):
-                raise ConfigError(f"encoders['{m}'] returns an embedding of shape {tuple(o.embedding.shape)}; expected (batch, latent_dim) = (2, {model.latent_dim}).")
-            r = model.decoders[m](torch.zeros(2, model.latent_dim + model.private_dim, device=dev)).reconstruction   # [z, w_m] with private latents
-            if tuple(r.shape) != (2, *s):
-                raise ConfigError(f"decoders['{m}'] returns shape {tuple(r.shape)} for 2 latents; expected (2, *input_dims['{m}']) = {(2, *s)}.")
-    finally: model.train(was)
-
 # %% ../../nbs/10_models_base.ipynb #3364c9ff
 def _shape_msg(m, got, want):
     return (f"Modality '{m}': the data has sample shape {tuple(got)} but model_config.input_dims['{m}'] is {tuple(want)}. "
@@ -184,10 +182,11 @@ def _check_modality(model, m, x, mask=None, check_finite: bool = True):
 
 # %% ../../nbs/10_models_base.ipynb #c0f10013
 def check_batch(model: BaseMultiVAE, inputs, mods=None, check_finite: bool = True):
-    "Validate a batch against the model for the modalities `mods` (default all): names, shapes, float dtype, masks, NaN/inf in observed entries."
+    "The batch conformed to input_dims (`conform_batch`), validated for the modalities `mods` (default all): names, shapes, dtype, masks, NaN/inf."
     if not isinstance(inputs, dict) or 'data' not in inputs:
         raise ConfigError("A batch must be a DatasetOutput(data={modality: Tensor[B, ...]}, masks=..., labels=...); "
                           f"got {type(inputs).__name__}. Wrap your tensors: DatasetOutput(data={{...}}).")
+    inputs = conform_batch(model, inputs)
     data, mods = inputs['data'], list(mods or model.modalities)
     missing = [m for m in mods if m not in data]
     if missing:
@@ -198,6 +197,7 @@ def check_batch(model: BaseMultiVAE, inputs, mods=None, check_finite: bool = Tru
     masks = inputs.get('masks')
     if masks is not None: _check_masks(masks, mods, sizes)
     for m in mods: _check_modality(model, m, data[m], None if masks is None else masks[m], check_finite)
+    return inputs
 
 # %% ../../nbs/10_models_base.ipynb #suppm002
 def check_targets(model: BaseMultiVAE, inputs):
@@ -208,16 +208,17 @@ def check_targets(model: BaseMultiVAE, inputs):
 
 # %% ../../nbs/10_models_base.ipynb #fwdchk05
 def check_call_inputs(model: BaseMultiVAE, inputs):
-    "Raise a ConfigError unless `inputs` is a batch that fits `model` (`check_batch`) with at least one sample, each observing a modality."
+    "The batch conformed to input_dims; a ConfigError unless it fits `model` (`check_batch`) with at least one sample, each observing a modality."
     data = inputs.get('data') if isinstance(inputs, dict) else None
     if isinstance(data, dict) and any(torch.is_tensor(x) and len(x) == 0 for x in data.values()):
         raise ConfigError("The batch is empty (0 samples); a model is called with at least one sample.")
-    check_batch(model, inputs)
-    if inputs.get('masks') is None: return
+    inputs = check_batch(model, inputs)
+    if inputs.get('masks') is None: return inputs
     none = ~DatasetOutput.of(inputs).observed(model.modalities).any(0)
     if bool(none.any()):
         raise ConfigError(f"Sample {none.nonzero()[0].item()} of the batch observes none of the modalities {model.modalities} (all its masks are "
                           "False): there is nothing to learn from it. Leave such samples out of the dataset.")
+    return inputs
 
 # %% ../../nbs/10_models_base.ipynb #8d32e029
 @patch
@@ -271,7 +272,7 @@ def modalities_of(model, mods, what):
 @patch
 def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool = False, return_mean: bool = False) -> LatentCode:
     "The LatentCode of z ~ q(z | x_cond_mod), (B, D) for N=1, else (N, B, D) (or (N*B, D) with `flatten`), with the model's private latents."
-    cond_mod = modalities_of(self, cond_mod, 'cond_mod'); check_batch(self, inputs, cond_mod)
+    cond_mod = modalities_of(self, cond_mod, 'cond_mod'); inputs = check_batch(self, inputs, cond_mod)
     inputs = zero_fill_missing(inputs)
     q = self.posterior(inputs, cond_mod)
     mu = q.mean
@@ -283,6 +284,7 @@ def encode(self: BaseMultiVAE, inputs, cond_mod='all', N: int = 1, flatten: bool
 
 # %% ../../nbs/10_models_base.ipynb #lc000017
 @patch
+@torch.no_grad()
 def decode(self: BaseMultiVAE, z, modalities='all', style: dict | None = None) -> ModelOutput:
     "Decoder means in data space (probabilities for bernoulli/categorical) of a code `z`: a LatentCode, a dict with z (and private latents) or a tensor (*lead, D)."
     code = LatentCode.of(z); private = style or code.private or {}
@@ -326,7 +328,7 @@ def likelihood_setup(self, inputs, K, batch_size_K, proposal_mod, target_mod):
     "Checked arguments of an importance-sampling estimate: (proposal modalities, target modalities, zero-filled batch)."
     S, T = modalities_of(self, proposal_mod, 'proposal_mod'), modalities_of(self, target_mod, 'target_mod')
     if K < 1 or batch_size_K < 1: raise ConfigError(f"K and batch_size_K must be >= 1; got K={K}, batch_size_K={batch_size_K}.")
-    check_batch(self, inputs, sorted(set(S) | set(T), key=self.modalities.index))
+    inputs = check_batch(self, inputs, sorted(set(S) | set(T), key=self.modalities.index))
     return S, T, zero_fill_missing(inputs)
 
 @patch
@@ -366,7 +368,9 @@ def annealed_beta(beta: float, warmup: float, epoch: int | None, batch_ratio: fl
 from .stages import TrainingStage, MultiStageMixin
 from ..io import read_verified
 from .saving import load_weights, network_spec, build_network, write_model_folder, read_saved_json
-_all_ = ['load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin']
+from ..nn import BaseEncoder, BaseDecoder, BaseJointEncoder
+_all_ = ['load_weights', 'CheckpointError', 'sha256_file', 'atomic_dir_write', 'read_verified', 'TrainingStage', 'MultiStageMixin', 'check_networks',
+         'conform_batch', 'BaseEncoder', 'BaseDecoder', 'BaseJointEncoder']
 
 @patch
 def posterior_distribution(self: BaseMultiVAE, inputs, cond_mod):
@@ -379,6 +383,9 @@ def __getattr__(name):
     if name == 'AutoModel':
         from multivae_nb.models.auto import AutoModel
         return AutoModel
+    if name == 'BaseAEConfig':
+        from multivae_nb.models.nn.default_architectures import BaseAEConfig
+        return BaseAEConfig
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # %% ../../nbs/10_models_base.ipynb #lc000031

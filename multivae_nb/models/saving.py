@@ -16,7 +16,8 @@ import multivae_nb
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['ModelSavingMixin', 'network_spec', 'build_network', 'write_model_folder', 'read_saved_json', 'load_weights']
+__all__ = ['ModelSavingMixin', 'network_spec', 'build_network', 'write_model_folder', 'written_by_multivae',
+           'multivae_folder_error', 'read_saved_json', 'load_weights']
 
 # %% ../../nbs/10a_models_saving.ipynb #a1000006
 class ModelSavingMixin:
@@ -61,6 +62,20 @@ def write_model_folder(self, folder, allow_pickle=False):
             'architectures': archs, 'pickled': pickled, 'weights_sha256': sha256_file(folder / 'model.safetensors')}
     (folder / 'model.json').write_text(json.dumps(info, indent=2))
 
+# %% ../../nbs/10a_models_saving.ipynb #mvf00002
+def written_by_multivae(folder) -> bool:
+    "Whether `folder` holds a model saved by the reference library (MultiVae): model_config.json and model.pt, no model.json."
+    folder = Path(folder)
+    return (folder / 'model_config.json').exists() and (folder / 'model.pt').exists() and not (folder / 'model.json').exists()
+
+def multivae_folder_error(folder, where: str | None = None) -> CheckpointError:
+    "The error for a model saved by the reference library: what it is, why it cannot be loaded, and what to do."
+    return CheckpointError(f"{where or folder} holds a model saved by MultiVae, the reference library (model_config.json and model.pt, no model.json). "
+                           "multivae_nb cannot load it: its networks, when custom, are pickled MultiVae classes (encoders.pkl, decoders.pkl) and its "
+                           "weights a pickled state dict, while multivae_nb rebuilds registered networks and reads verified safetensors weights. "
+                           "Retrain the model with multivae_nb, or build the same model here (config from model_config.json, networks from "
+                           "multivae_nb classes) and load torch.load('model.pt', weights_only=True)['model_state_dict'] into it yourself.")
+
 # %% ../../nbs/10a_models_saving.ipynb #56da3514
 @patch
 def save(self: ModelSavingMixin, folder, allow_pickle: bool = False):
@@ -68,6 +83,7 @@ def save(self: ModelSavingMixin, folder, allow_pickle: bool = False):
     atomic_dir_write(folder, lambda tmp: write_model_folder(self, tmp, allow_pickle))
 
 def read_saved_json(path):
+    if not path.exists() and path.name == 'model.json' and written_by_multivae(path.parent): raise multivae_folder_error(path.parent)
     if not path.exists(): raise CheckpointError(f"{path} is missing: {path.parent} is not a saved model folder (expected model.json, model_config.json, model.safetensors).")
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise CheckpointError(f"{path} is corrupt ({e}); re-save the model or use another checkpoint.") from None
