@@ -114,10 +114,15 @@ def _dynamic_binarize(batch: DatasetOutput) -> DatasetOutput:
     return DatasetOutput({**batch, 'data': data})
 
 # %% ../../nbs/50_datasets_mnist.ipynb #mlref001
-def _split_and_root(split, root, splits=('train', 'test')) -> tuple:
-    "(split, root) from the first two arguments in either order: this library's (split, root) or the reference library's (data_path, split='train')."
+def _split_and_root(first, split, root, splits=('train', 'test')) -> tuple:
+    "(split, root) from the first positional argument, `split=` and the root: ours (split, root), the reference's (data_path, split) and (data_path, split=...)."
+    if split is not None:                                            # split by keyword: a first positional argument is the folder
+        if first is not None and root is not None: raise ConfigError(f"Two folders given: {first!r} (first argument) and root/data_path={root!r}; pass one.")
+        return split, (first if first is not None else root)
+    split = first
     if split in splits: return split, root
-    if root in splits: return root, split
+    if root in splits: return root, split                            # MnistLabels(data_path, 'test'): the reference's order
+    if split is None: return 'train', root
     folder = root is None and isinstance(split, (str, os.PathLike)) and Path(split).is_dir()   # MnistLabels(data_path), not a misspelt split
     return ('train', split) if folder else (split, root)
 
@@ -130,13 +135,15 @@ def _check_dtype(dtype):
 # %% ../../nbs/50_datasets_mnist.ipynb #d6cfc221
 class MnistLabels(MultimodalBaseDataset):
     "MNIST as {'images': (1, 28, 28) in [0, 1], 'labels': one-hot (10,)}, optionally binarised."
-    def __init__(self, split: str = 'train', root=None, download: bool = False,
+    def __init__(self, split_or_root: str | None = None, /,   # the split ('train', 'test'), or the reference library's data_path first
+                 root=None, download: bool = False,
                  binarize: str | None = None,     # None, 'dynamic' (new draw at every read) or 'fixed' (one draw)
                  binarize_seed: int = 1,          # seed of the 'fixed' draw
                  n_samples: int | None = None,    # keep only the first n samples (quick runs)
                  data_path=None, random_binarized: bool | None = None,   # the reference library's names for root and binarize='dynamic'
-                 dtype=None):                     # the reference library's argument: only float32 (see below)
-        split, root = _split_and_root(split, root if data_path is None else data_path)
+                 dtype=None,                      # the reference library's argument: only float32 (see below)
+                 split: str | None = None):       # the split by name; then a first positional argument is the folder
+        split, root = _split_and_root(split_or_root, split, root if data_path is None else data_path)
         _check_dtype(dtype)
         if random_binarized: binarize = 'dynamic'
         _check_binarize(binarize)

@@ -20,12 +20,25 @@ from .nn.default_architectures import Encoder_VAE_MLP, Decoder_AE_MLP   # the re
 from .auto import AutoModel   # last: it loads any of the models above
 
 # %% ../../nbs/19_models.ipynb #mv000002
+import importlib.abc, sys
 _NOT_IMPLEMENTED = ('CVAE', 'MHVAE', 'DMVAE', 'Nexus', 'CMVAE', 'CRMVAE')
 _HERE = ('JMVAE', 'MVAE', 'MMVAE', 'MVTCAE', 'MoPoE', 'MMVAEPlus', 'TELBO', 'JNF', 'JNFDcca')
 
+def _lacking(model, name):
+    return ImportError(f"The reference library's {model} is not implemented in multivae_nb, so {name} cannot be imported. The models here are "
+                       f"{', '.join(_HERE)} (each with its <Model>Config).")
+
 def __getattr__(name):
     model = name.removesuffix('Config')
-    if model in _NOT_IMPLEMENTED:
-        raise ImportError(f"The reference library's {model} is not implemented in multivae_nb, so {name} cannot be imported. The models here are "
-                          f"{', '.join(_HERE)} (each with its <Model>Config).")
+    if model in _NOT_IMPLEMENTED: raise _lacking(model, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+class _LackingModules(importlib.abc.MetaPathFinder):
+    "The reference's module of a model we lack (`multivae_nb.models.mhvae`) fails with the message above, not Python's 'No module named'."
+    def find_spec(self, fullname, path=None, target=None):
+        head, _, sub = fullname.rpartition('.')
+        model = {m.lower(): m for m in _NOT_IMPLEMENTED}.get(sub)
+        if head == 'multivae_nb.models' and model: raise _lacking(model, fullname)
+        return None   # anything else: not ours to answer (this finder is consulted last)
+
+if not any(type(f).__name__ == '_LackingModules' for f in sys.meta_path): sys.meta_path.append(_LackingModules())
