@@ -76,6 +76,12 @@ def test_models_we_lack_say_so(name):
         exec(f'from multivae_nb.models import {name}', {})
 
 
+def test_reference_module_of_a_model_we_lack():
+    "training_a_MHVAE_model: from multivae.models.mhvae import MHVAEConfig, MHVAE."
+    with pytest.raises(ImportError, match='MHVAE is not implemented in multivae_nb'):
+        exec('from multivae_nb.models.mhvae import MHVAEConfig, MHVAE', {})
+
+
 # ------------------------------------------------------------------ datasets
 def test_mnist_labels_reference_argument_order(tmp_path):
     "getting_started / use_wandb / use_tensorboard / use_mlflow_callback: MnistLabels(DATA_PATH, 'test', download=...)."
@@ -89,6 +95,7 @@ def test_mnist_labels_reference_argument_order(tmp_path):
     s = a[0]
     assert set(s.data) == {'images', 'labels'} and s.data['images'].shape == IMG
     assert torch.equal(a[:5].data['images'], b[:5].data['images'])
+    assert MnistLabels(root, split='test').split == 'test'                  # training_a_CVAE_model: MnistLabels(DATA_PATH, split="train")
 
 
 def test_mmnist_dataset_reference_signature(tmp_path):
@@ -364,7 +371,7 @@ def test_samplers_reference_spellings(tmp_path):
 # ------------------------------------------------------------------ the porting page
 def test_coming_from_multivae_page_names_resolve():
     "Every name in the 'write instead' column of the porting page exists in multivae_nb."
-    nb = json.loads((ROOT / 'nbs' / 'coming_from_multivae.ipynb').read_text())
+    nb = json.loads((ROOT / 'nbs' / 'tutorials' / 'coming_from_multivae.ipynb').read_text())
     text = '\n'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown')
     rows = [l for l in text.splitlines() if l.startswith('|') and not set(l) <= set('|- ')]
     assert len(rows) > 30

@@ -1,4 +1,4 @@
-"""Our side of the MVAE collapse check (results/reference_mvae_polymnist_collapse.json): MVAE with the case study's settings (grid.build_model),
+"""Our side of the MVAE collapse check (side_by_side/results/reference_mvae_polymnist_collapse.json): MVAE with the case study's settings (grid.build_model),
 trained 2 epochs on the first 10,240 samples of our rebuilt PolyMNIST in fp32, printing the joint KL per epoch. The reference library's side:
     PYTHONPATH=../shared/reference/tv_stub OMP_NUM_THREADS=1 $REF/bin/python reproductions/side_by_side/reference_run.py MVAE --epochs 2 --curve-every 1 --n-train 10240 --curve-n 200
 Ours:  MULTIVAE_NB_DATA=../shared/data OMP_NUM_THREADS=1 .venv/bin/python reproductions/side_by_side/ours_mvae_collapse.py"""

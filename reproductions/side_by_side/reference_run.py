@@ -9,7 +9,7 @@ Runs in the reference library's environment (see ../shared/reference/README.md),
     PYTHONPATH=../shared/reference/tv_stub OMP_NUM_THREADS=1 $REF/bin/python reproductions/side_by_side/reference_run.py MoPoE --epochs 20
 
 Resumable: a checkpoint (model, optimizer, epoch, curve) every `--curve-every` epochs under runs/ (ignored); the curve is written to
-results/reference_<model>.json as it grows.
+side_by_side/results/reference_<model>_polymnist_curve.json as it grows.
 """
 import argparse, itertools, json, os, platform, sys, time
 from pathlib import Path
@@ -83,7 +83,7 @@ def main():
     model, lr = build(a.model)
     train, test = load_split('train', a.n_train), load_split('test', a.curve_n)
     run = HERE / 'runs' / f'reference_{a.model}_s{a.seed}'; run.mkdir(parents=True, exist_ok=True)
-    res_path = HERE.parent / 'results' / f'reference_{a.model.lower()}_polymnist_curve.json'
+    res_path = HERE / 'results' / f'reference_{a.model.lower()}_polymnist_curve.json'
     cfg = BaseTrainerConfig(output_dir=str(run / 'trainer'), num_epochs=a.epochs, learning_rate=lr, per_device_train_batch_size=256,
                             drop_last=True, seed=a.seed)
     trainer = BaseTrainer(model, train_dataset=train, training_config=cfg)
