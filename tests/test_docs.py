@@ -177,3 +177,31 @@ def test_whole_site_builds(tmp_path):
     summary = json.loads((site / 'build-summary.json').read_text())
     assert summary['pages'] == len(pages) and summary['sphinx_rc'] == 0
     assert 'notebook pages' in out.stdout and (site / 'build-log.txt').exists()
+
+
+def _mixed_cells(nb_path: Path) -> list:
+    "The code cells nbdev's docs processing would execute although they hold test code: not exported, holding an import (at any depth) and other statements."
+    import ast
+    out = []
+    for i, c in enumerate(json.loads(nb_path.read_text())['cells']):
+        src = ''.join(c['source'])
+        if c['cell_type'] != 'code' or re.search(r'^#\|\s*(export|exports|exporti|exec_doc|eval:\s*false)\b', src, re.M): continue
+        try: tree = ast.parse('\n'.join('' if l.lstrip().startswith(('%', '!', '#|')) else l for l in src.split('\n')))
+        except SyntaxError: continue
+        has_import = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree))
+        if has_import and any(not isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body): out.append(i)
+    return out
+
+
+def test_no_library_notebook_mixes_imports_with_test_code():
+    "nbdev's own docs processing (nbdev_docs, nbdev_proc_nbs) executes every cell holding an import; a test cell that also imports fails there on"
+    " names its earlier test cells define. Imports stay in import-only cells (`python docs/build.py --nbdev-check` runs nbdev's processing itself)."
+    mixed = {p.name: c for p in sorted((ROOT / 'nbs').glob('*.ipynb')) if (c := _mixed_cells(p))}
+    assert not mixed, f'cells mixing imports with other code (split the imports into a cell of their own): {mixed}'
+
+
+def test_mixed_cell_check_catches_one(tmp_path):
+    nb = {'cells': [{'cell_type': 'code', 'source': ['import os\n', 'x = toy.y']}, {'cell_type': 'code', 'source': ['def f():\n', '    import os\n']},
+                    {'cell_type': 'code', 'source': ['import os']}, {'cell_type': 'code', 'source': ['#| export\n', 'import os\n', 'x = 1']}]}
+    p = tmp_path / 'x.ipynb'; p.write_text(json.dumps(nb))
+    assert _mixed_cells(p) == [0, 1]
